@@ -1,0 +1,48 @@
+import { Type } from 'class-transformer';
+import {
+  Equals,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/** The envelope every OpenAI webhook event shares: `{ id, object, created_at, type, data }`. */
+export abstract class WebhookEventDto {
+  /** The unique ID of the event (`evt_...`). */
+  @IsString()
+  @IsNotEmpty()
+  id!: string;
+
+  /** Always `"event"` when present. */
+  @IsOptional()
+  @Equals('event')
+  object?: 'event';
+
+  /** Unix timestamp in seconds. */
+  @IsInt()
+  @Min(0)
+  created_at!: number;
+
+  abstract type: string;
+  abstract data: object;
+}
+
+/** `data` of every event that refers to one API object by its id (batch, eval run, job, response). */
+export class ObjectReferenceDto {
+  /** The id of the batch, eval run, fine-tuning job or response the event is about. */
+  @IsString()
+  @IsNotEmpty()
+  id!: string;
+}
+
+/** Shared shape of the fourteen events whose `data` is `{ id }`. */
+export abstract class ObjectReferenceEventDto extends WebhookEventDto {
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ObjectReferenceDto)
+  data!: ObjectReferenceDto;
+}

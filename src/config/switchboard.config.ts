@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
+import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
+import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** Everything the service reads from its environment, read once and checked at start-up. */
+export interface SwitchboardConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  dataDir: string;
+  webhookSecrets: string[];
+  /** Where the secret came from: the environment, or generated for development. */
+  webhookSecretSource: 'env' | 'generated';
+  adminToken?: string;
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+  rulesFile?: string;
+  maxBodyBytes: number;
+  retentionHours: number;
+  toleranceSeconds: number;
+  synchronous: SqliteSynchronous;
+}
+
+/** A bad or missing variable; the message names it and says what is wrong. */
+export class ConfigError extends Error {}
+
+/** The development secret is kept beside the store so `npm run demo` can sign with it. */
+export const DEV_SECRET_FILE = 'dev-webhook-secret';
+
+export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
+  const nodeEnv = oneOf(
+    'NODE_ENV',
+    env.NODE_ENV,
+    ['development', 'production', 'test'] as const,
+    'development',
+  );
+  const dataDir = resolve(nonEmpty(env.DATA_DIR) ?? './data');
+  const { secrets, source } = webhookSecrets(env.OPENAI_WEBHOOK_SECRET, nodeEnv, dataDir);
+  return {
+    nodeEnv,
+    port: integer('PORT', env.PORT, 3000, 0, 65535),
+    dataDir,
+    webhookSecrets: secrets,
+    webhookSecretSource: source,
+    adminToken: nonEmpty(env.ADMIN_TOKEN),
+    openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
+    openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
+    rulesFile: nonEmpty(env.RULES_FILE),
+    maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
+    retentionHours: integer(
+      'EVENT_RETENTION_HOURS',
+      env.EVENT_RETENTION_HOURS,
+      168,
+      MIN_RETENTION_HOURS,
+      24 * 365 * 10,
+    ),
+    toleranceSeconds: integer(
+      'WEBHOOK_TOLERANCE_SECONDS',
+      env.WEBHOOK_TOLERANCE_SECONDS,
+      300,
+      1,
+      3600,
+    ),
+    synchronous: oneOf(
+      'STORE_SYNCHRONOUS',
+      env.STORE_SYNCHRONOUS,
+      ['normal', 'full'] as const,
+      'normal',
+    ),
+  };
+}
+
+function webhookSecrets(
+  value: string | undefined,
+  nodeEnv: NodeEnv,
+  dataDir: string,
+): { secrets: string[]; source: 'env' | 'generated' } {
+  const given = nonEmpty(value);
+  if (given) {
+    try {
+      decodeWebhookSecrets(given);
+    } catch (error) {
+      throw new ConfigError(`OPENAI_WEBHOOK_SECRET is not usable: ${(error as Error).message}`);
+    }
+    return {
+      secrets: given
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      source: 'env',
+    };
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError(
+      'OPENAI_WEBHOOK_SECRET is missing: set it to the signing secret (whsec_...) of your OpenAI webhook endpoint',
+    );
+  }
+  return { secrets: [developmentSecret(dataDir)], source: 'generated' };
+}
+
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, DEV_SECRET_FILE);
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  }
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function integer(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be a whole number, got "${text}"`);
+  const parsed = Number(text);
+  if (parsed < min || parsed > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${parsed}`);
+  return parsed;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const text = nonEmpty(value);
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  }
+  return text as T;
+}
+
+function url(name: string, value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = new URL(text);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+    return text;
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${text}"`);
+  }
+}

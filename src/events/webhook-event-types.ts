@@ -1,0 +1,35 @@
+import { BATCH_EVENTS } from '../batch/dto/batch-events.dto';
+import { EVAL_RUN_EVENTS } from '../eval-run/dto/eval-run-events.dto';
+import { FINE_TUNING_EVENTS } from '../fine-tuning/dto/fine-tuning-events.dto';
+import { REALTIME_CALL_EVENTS } from '../realtime-call/dto/realtime-call-incoming.dto';
+import { RESPONSE_EVENTS } from '../response/dto/response-events.dto';
+
+/**
+ * The one place that maps an OpenAI event `type` to its DTO class. Each domain module owns
+ * its DTOs; this table only joins them, so the union below stays exhaustive by construction.
+ */
+export const WEBHOOK_EVENT_DTOS = {
+  ...BATCH_EVENTS,
+  ...EVAL_RUN_EVENTS,
+  ...FINE_TUNING_EVENTS,
+  ...REALTIME_CALL_EVENTS,
+  ...RESPONSE_EVENTS,
+} as const;
+
+export type KnownWebhookEventType = keyof typeof WEBHOOK_EVENT_DTOS;
+
+/** Discriminated union of the fifteen OpenAI events, keyed by `type`. */
+export type KnownWebhookEvent = {
+  [K in KnownWebhookEventType]: InstanceType<(typeof WEBHOOK_EVENT_DTOS)[K]>;
+}[KnownWebhookEventType];
+
+/** The DTO instance for a given type, e.g. `WebhookEventOf<'batch.completed'>`. */
+export type WebhookEventOf<K extends KnownWebhookEventType> = InstanceType<
+  (typeof WEBHOOK_EVENT_DTOS)[K]
+>;
+
+export const KNOWN_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_DTOS) as KnownWebhookEventType[];
+
+export function isKnownWebhookEventType(type: string): type is KnownWebhookEventType {
+  return Object.prototype.hasOwnProperty.call(WEBHOOK_EVENT_DTOS, type);
+}

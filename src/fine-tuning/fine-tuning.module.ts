@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { eventLogHandler } from '../common/event-log-handler';
+
+/** The fine-tuning job domain: its event DTOs live in `dto/`; every event is logged. */
+@Module({ providers: [eventLogHandler('FineTuning', 'fine_tuning.*', 'fine-tuning job')] })
+export class FineTuningModule {}

@@ -1,0 +1,26 @@
+// The public API of Switchboard as a Nest library.
+export { WebhooksModule } from './webhooks/webhooks.module';
+export { WEBHOOKS_MODULE_OPTIONS } from './webhooks/webhooks.module-definition';
+export type { WebhooksModuleOptions } from './webhooks/webhooks.options';
+export { OnWebhookEvent, matchesPattern } from './webhooks/handlers/on-webhook-event.decorator';
+export type {
+  WebhookEventPattern,
+  WebhookHandlerOptions,
+} from './webhooks/handlers/on-webhook-event.decorator';
+export type { WebhookEventContext } from './webhooks/handlers/webhook-event-context';
+export { SwitchboardEventPublisher } from './webhooks/switchboard-event.publisher';
+export type { SwitchboardEvent } from './webhooks/switchboard-event.publisher';
+export { EVENT_STORE } from './webhooks/store/event-store';
+export type * from './webhooks/store/event-store';
+export { SqliteEventStore } from './webhooks/store/sqlite-event-store';
+export { WebhookSignatureVerifier } from './webhooks/signature/webhook-signature.verifier';
+export { decodeWebhookSecret, decodeWebhookSecrets } from './webhooks/signature/webhook-secret';
+export { parseWebhookEvent } from './events/webhook-event.parser';
+export * from './events/webhook-event-types';
+export { UnknownWebhookEventDto } from './events/unknown-webhook-event.dto';
+export * from './common/dto/webhook-event.dto';
+export * from './batch/dto/batch-events.dto';
+export * from './eval-run/dto/eval-run-events.dto';
+export * from './fine-tuning/dto/fine-tuning-events.dto';
+export * from './response/dto/response-events.dto';
+export * from './realtime-call/dto/realtime-call-incoming.dto';

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { eventLogHandler } from '../common/event-log-handler';
+
+/** The response domain: its event DTOs live in `dto/`; every event is logged. */
+@Module({ providers: [eventLogHandler('Response', 'response.*', 'response')] })
+export class ResponseModule {}

@@ -1,0 +1,82 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  ValidationPipe,
+} from '@nestjs/common';
+import { AdminTokenGuard } from '../../common/guards/admin-token.guard';
+import { WebhookDispatcher } from '../handlers/webhook-dispatcher.service';
+import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
+import { ListEventsQuery } from './list-events.query';
+
+const DEFAULT_PAGE = 50;
+
+/** What happened: stored events, their handlers' status, and replay. Admin token required. */
+@Controller('events')
+@UseGuards(AdminTokenGuard)
+export class EventsController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  @Get()
+  async list(
+    @Query(new ValidationPipe({ transform: true, forbidNonWhitelisted: true, whitelist: true }))
+    query: ListEventsQuery,
+  ) {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const events = await this.store.list({ type: query.type, afterSeq: query.cursor, limit });
+    return {
+      events: events.map(summary),
+      next_cursor: events.length === limit ? String(events[events.length - 1].seq) : null,
+    };
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    const event = await this.findOr404(id);
+    return {
+      ...summary(event),
+      payload: JSON.parse(event.payload) as unknown,
+      handlers: event.runs,
+    };
+  }
+
+  /** Hands the event to every handler that matches it now, as if it had just arrived. */
+  @Post(':id/replay')
+  @HttpCode(202)
+  async replay(@Param('id') id: string) {
+    const event = await this.findOr404(id);
+    const dto = this.dispatcher.rehydrate(event);
+    if (!dto)
+      throw new NotFoundException(`event ${id} can no longer be parsed and cannot be replayed`);
+    const handlers = this.dispatcher.handlerKeysFor(event.type);
+    await this.store.resetRuns(event.seq, handlers);
+    void this.dispatcher.dispatch(event, dto, handlers);
+    return { replayed: true, seq: event.seq, handlers };
+  }
+
+  private async findOr404(id: string) {
+    const event = await this.store.find(id);
+    if (!event) throw new NotFoundException(`no event with id ${id}`);
+    return event;
+  }
+}
+
+function summary(event: StoredEvent) {
+  return {
+    seq: event.seq,
+    id: event.eventId,
+    webhook_id: event.webhookId,
+    type: event.type,
+    source: event.source,
+    received_at: new Date(event.receivedAt).toISOString(),
+  };
+}

@@ -1,0 +1,197 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { parseWebhookEvent } from '../../events/webhook-event.parser';
+import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
+import { WEBHOOKS_MODULE_OPTIONS } from '../webhooks.module-definition';
+import { WebhooksModuleOptions } from '../webhooks.options';
+import { RegisteredHandler, WebhookHandlerRegistry } from './webhook-handler.registry';
+
+const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * Hands stored events to their handlers: by priority group, each handler isolated from the
+ * others, each failure recorded and retried with exponential backoff up to a bound. Runs left
+ * open by a crash are picked up again at start-up.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly registry: WebhookHandlerRegistry,
+    @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
+  ) {
+    this.maxAttempts = options.handlerMaxAttempts ?? 5;
+    this.retryBaseMs = options.handlerRetryBaseMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Names of the handlers that will receive an event of this type (stored with the event). */
+  handlerKeysFor(type: string): string[] {
+    return this.registry.handlersFor(type).map((h) => h.key);
+  }
+
+  /** Runs the given handlers (all that match, by default) on an event that is already stored. */
+  dispatch(
+    event: StoredEvent,
+    dto: object,
+    handlerKeys?: readonly string[],
+    attemptsSoFar = 0,
+  ): Promise<void> {
+    const handlers = this.registry
+      .handlersFor(event.type)
+      .filter((h) => handlerKeys === undefined || handlerKeys.includes(h.key));
+    const work = this.runInPriorityOrder(event, dto, handlers, attemptsSoFar);
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return work;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const open = await this.store.openRuns();
+    if (open.length === 0) return;
+    this.logger.log(`resuming ${open.length} unfinished handler run(s) left by an earlier process`);
+    for (const run of open) {
+      const dto = this.rehydrate(run.event);
+      const handler = this.registry.byKey(run.handler);
+      if (!dto || !handler) {
+        await this.store.recordAttempt(run.event.seq, run.handler, {
+          status: 'failed',
+          error: handler
+            ? 'stored payload no longer parses'
+            : 'handler no longer exists in this application',
+        });
+        continue;
+      }
+      const delay = Math.max(0, (run.nextAttemptAt ?? 0) - this.now());
+      this.schedule(delay, () => this.runOne(run.event, dto, handler, run.attempts));
+    }
+  }
+
+  /** Waits (bounded) for handlers in flight; pending retries stay in the store for the next start. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    await Promise.race([Promise.allSettled([...this.inFlight]), delay(10_000)]);
+  }
+
+  /** Parses a stored payload back into its DTO (after a restart or for a replay). */
+  rehydrate(event: StoredEvent): object | undefined {
+    const parsed = parseWebhookEvent(event.payload);
+    return parsed.ok ? parsed.event : undefined;
+  }
+
+  private async runInPriorityOrder(
+    event: StoredEvent,
+    dto: object,
+    handlers: RegisteredHandler[],
+    attemptsSoFar: number,
+  ): Promise<void> {
+    let index = 0;
+    while (index < handlers.length) {
+      const priority = handlers[index].priority;
+      const group: RegisteredHandler[] = [];
+      while (index < handlers.length && handlers[index].priority === priority)
+        group.push(handlers[index++]);
+      await Promise.all(group.map((handler) => this.runOne(event, dto, handler, attemptsSoFar)));
+    }
+  }
+
+  private async runOne(
+    event: StoredEvent,
+    dto: object,
+    handler: RegisteredHandler,
+    attemptsSoFar: number,
+  ) {
+    if (this.stopped) return;
+    const attempt = attemptsSoFar + 1;
+    try {
+      await handler.invoke(dto, {
+        seq: event.seq,
+        webhookId: event.webhookId,
+        source: event.source,
+        attempt,
+        receivedAt: event.receivedAt,
+      });
+      await this.store.recordAttempt(event.seq, handler.key, { status: 'done' });
+    } catch (caught) {
+      await this.recordFailure(event, dto, handler, attempt, caught);
+    }
+  }
+
+  private async recordFailure(
+    event: StoredEvent,
+    dto: object,
+    handler: RegisteredHandler,
+    attempt: number,
+    caught: unknown,
+  ): Promise<void> {
+    const error = describe(caught);
+    const maxAttempts = handler.maxAttempts ?? this.maxAttempts;
+    try {
+      if (attempt >= maxAttempts) {
+        this.logger.error(
+          `${handler.key} failed on event ${event.eventId} (seq ${event.seq}) after ${attempt} attempt(s): ${error}`,
+        );
+        await this.store.recordAttempt(event.seq, handler.key, { status: 'failed', error });
+        return;
+      }
+      const wait = backoff(this.retryBaseMs, attempt);
+      this.logger.warn(
+        `${handler.key} failed on event ${event.eventId} (seq ${event.seq}), attempt ${attempt}/${maxAttempts}; retrying in ${wait} ms: ${error}`,
+      );
+      await this.store.recordAttempt(event.seq, handler.key, {
+        status: 'retrying',
+        error,
+        nextAttemptAt: this.now() + wait,
+      });
+      this.schedule(wait, () => this.runOne(event, dto, handler, attempt));
+    } catch (storeError) {
+      // The run stays open in the store and is resumed at the next start.
+      this.logger.error(
+        `could not record the outcome of ${handler.key} on ${event.eventId}: ${describe(storeError)}`,
+      );
+    }
+  }
+
+  private schedule(wait: number, run: () => Promise<void>): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      const work = run();
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    }, wait);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+}
+
+function backoff(baseMs: number, attempt: number): number {
+  const exponential = Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** (attempt - 1));
+  // Full jitter on the upper half keeps retries of many events from landing together.
+  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, MAX_ERROR_LENGTH);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,47 @@
+import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
+import { raw } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition';
+import { DEFAULT_MAX_BODY_BYTES, WebhooksModuleOptions } from './webhooks.options';
+
+/** Request with the exact bytes that arrived: signatures are over those, never re-serialised JSON. */
+export interface RequestWithRawBody extends Request {
+  rawBody?: Buffer;
+}
+
+/**
+ * Reads the webhook body as raw bytes, whatever its content type, and refuses one over the
+ * limit with 413 before reading it (from Content-Length) or as soon as it grows past it.
+ */
+@Injectable()
+export class RawBodyMiddleware implements NestMiddleware {
+  private readonly parse: RequestHandler;
+
+  constructor(@Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions) {
+    this.parse = raw({ type: () => true, limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  }
+
+  use(req: RequestWithRawBody, res: Response, next: NextFunction): void {
+    // An app created with `rawBody: true` has already kept the bytes for us.
+    if (Buffer.isBuffer(req.rawBody)) return next();
+    this.parse(req, res, (error?: unknown) => {
+      if (error) {
+        const { status, message } = describeBodyError(error);
+        res.status(status).json({ statusCode: status, message });
+        return;
+      }
+      if (Buffer.isBuffer(req.body)) req.rawBody = req.body;
+      next();
+    });
+  }
+}
+
+function describeBodyError(error: unknown): { status: number; message: string } {
+  const status = (error as { status?: number }).status ?? 400;
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    const limit = (error as { limit?: number }).limit;
+    return { status: 413, message: `webhook body is larger than the limit of ${limit} bytes` };
+  }
+  return { status, message: `could not read the webhook body: ${(error as Error).message}` };
+}

@@ -1,0 +1,263 @@
+import Database, { Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  AppendResult,
+  EventQuery,
+  EventStore,
+  HandlerRun,
+  NewEvent,
+  OpenRun,
+  RunOutcome,
+  StoredEvent,
+  StoredEventWithRuns,
+} from './event-store';
+
+export type SqliteSynchronous = 'normal' | 'full';
+
+export interface SqliteEventStoreOptions {
+  /** A file path, or `:memory:` for tests that need no durability. */
+  filename: string;
+  /**
+   * `normal` (default): a commit survives a crash or kill of the process; the last commits
+   * can be lost if the machine itself loses power. `full`: fsync on every commit.
+   */
+  synchronous?: SqliteSynchronous;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL UNIQUE,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE INDEX IF NOT EXISTS events_type_seq ON events (type, seq);
+CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at);
+CREATE TABLE IF NOT EXISTS handler_runs (
+  seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+  handler TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (seq, handler)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS handler_runs_open ON handler_runs (status) WHERE status IN ('pending', 'retrying');
+`;
+
+interface EventRow {
+  seq: number;
+  webhook_id: string;
+  event_id: string;
+  type: string;
+  source: 'openai' | 'switchboard';
+  payload: string;
+  received_at: number;
+}
+
+interface RunRow {
+  handler: string;
+  status: HandlerRun['status'];
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  updated_at: number;
+}
+
+const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payload, e.received_at';
+
+/** The embedded default store: one SQLite file in WAL mode under `DATA_DIR`. */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly statements: {
+    insertEvent: Statement;
+    insertRun: Statement;
+    bySeq: Statement;
+    byWebhookId: Statement;
+    byEventId: Statement;
+    runsOf: Statement;
+    recordAttempt: Statement;
+    resetRun: Statement;
+    openRuns: Statement;
+    prune: Statement;
+  };
+  private readonly appendTransaction: (
+    event: NewEvent,
+    handlers: readonly string[],
+  ) => AppendResult;
+
+  constructor(options: SqliteEventStoreOptions) {
+    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    this.db = new Database(options.filename);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+
+    this.statements = {
+      insertEvent: this.db.prepare(
+        `INSERT INTO events (webhook_id, event_id, type, source, payload, received_at)
+         VALUES (@webhookId, @eventId, @type, @source, @payload, @receivedAt)
+         ON CONFLICT (webhook_id) DO NOTHING RETURNING seq`,
+      ),
+      insertRun: this.db.prepare(
+        `INSERT INTO handler_runs (seq, handler, status, attempts, updated_at) VALUES (?, ?, 'pending', 0, ?)`,
+      ),
+      bySeq: this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq = ?`),
+      byWebhookId: this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.webhook_id = ?`),
+      byEventId: this.db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.event_id = ? ORDER BY e.seq LIMIT 1`,
+      ),
+      runsOf: this.db.prepare(
+        `SELECT handler, status, attempts, last_error, next_attempt_at, updated_at
+         FROM handler_runs WHERE seq = ? ORDER BY handler`,
+      ),
+      recordAttempt: this.db.prepare(
+        `UPDATE handler_runs SET status = @status, attempts = attempts + 1, last_error = @error,
+           next_attempt_at = @nextAttemptAt, updated_at = @now
+         WHERE seq = @seq AND handler = @handler`,
+      ),
+      resetRun: this.db.prepare(
+        `INSERT INTO handler_runs (seq, handler, status, attempts, updated_at) VALUES (?, ?, 'pending', 0, ?)
+         ON CONFLICT (seq, handler) DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL,
+           next_attempt_at = NULL, updated_at = excluded.updated_at`,
+      ),
+      openRuns: this.db.prepare(
+        `SELECT ${EVENT_COLUMNS}, r.handler, r.attempts, r.next_attempt_at
+         FROM handler_runs r JOIN events e ON e.seq = r.seq
+         WHERE r.status IN ('pending', 'retrying') ORDER BY r.seq, r.handler`,
+      ),
+      prune: this.db.prepare(`DELETE FROM events WHERE received_at < ?`),
+    };
+
+    this.appendTransaction = this.db.transaction((event: NewEvent, handlers: readonly string[]) => {
+      const inserted = this.statements.insertEvent.get(event) as { seq: number } | undefined;
+      if (!inserted) {
+        return {
+          inserted: false,
+          event: toEvent(this.statements.byWebhookId.get(event.webhookId) as EventRow),
+        };
+      }
+      for (const handler of handlers)
+        this.statements.insertRun.run(inserted.seq, handler, event.receivedAt);
+      return { inserted: true, event: { ...event, seq: inserted.seq } };
+    });
+  }
+
+  async append(event: NewEvent, handlers: readonly string[]): Promise<AppendResult> {
+    return this.appendTransaction(event, handlers);
+  }
+
+  async find(id: string): Promise<StoredEventWithRuns | undefined> {
+    const row = (this.statements.byEventId.get(id) ??
+      this.statements.byWebhookId.get(id) ??
+      (/^\d{1,15}$/.test(id) ? this.statements.bySeq.get(Number(id)) : undefined)) as
+      EventRow | undefined;
+    if (!row) return undefined;
+    const runs = (this.statements.runsOf.all(row.seq) as RunRow[]).map(toRun);
+    return { ...toEvent(row), runs };
+  }
+
+  async list(query: EventQuery): Promise<StoredEvent[]> {
+    const where: string[] = ['e.seq > @afterSeq'];
+    const params: Record<string, unknown> = { afterSeq: query.afterSeq ?? 0, limit: query.limit };
+    if (query.type === '*' || query.type === undefined) {
+      // no type filter
+    } else if (query.type.endsWith('.*')) {
+      // Range on the (type, seq) index instead of LIKE, whose `_` would be a wildcard.
+      where.push('e.type >= @low AND e.type < @high');
+      const prefix = query.type.slice(0, -1);
+      params.low = prefix;
+      params.high =
+        prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    } else {
+      where.push('e.type = @type');
+      params.type = query.type;
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT @limit`,
+      )
+      .all(params) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  async recordAttempt(seq: number, handler: string, outcome: RunOutcome): Promise<void> {
+    this.statements.recordAttempt.run({
+      seq,
+      handler,
+      status: outcome.status,
+      error: outcome.status === 'done' ? null : outcome.error,
+      nextAttemptAt: outcome.status === 'retrying' ? outcome.nextAttemptAt : null,
+      now: Date.now(),
+    });
+  }
+
+  async resetRuns(seq: number, handlers: readonly string[]): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const handler of handlers) this.statements.resetRun.run(seq, handler, now);
+    })();
+  }
+
+  async openRuns(): Promise<OpenRun[]> {
+    const rows = this.statements.openRuns.all() as (EventRow & {
+      handler: string;
+      attempts: number;
+      next_attempt_at: number | null;
+    })[];
+    return rows.map((row) => ({
+      event: toEvent(row),
+      handler: row.handler,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+    }));
+  }
+
+  async pruneBefore(receivedBefore: number): Promise<number> {
+    return this.statements.prune.run(receivedBefore).changes;
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    type: row.type,
+    source: row.source,
+    payload: row.payload,
+    receivedAt: row.received_at,
+  };
+}
+
+function toRun(row: RunRow): HandlerRun {
+  return {
+    handler: row.handler,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parseWebhookEvent, FieldError } from '../events/webhook-event.parser';
+import { WebhookDispatcher } from './handlers/webhook-dispatcher.service';
+import {
+  WebhookSignatureHeaders,
+  WebhookSignatureVerifier,
+} from './signature/webhook-signature.verifier';
+import { EVENT_STORE, EventStore } from './store/event-store';
+
+export type IngestOutcome =
+  | { status: 'accepted'; seq: number; type: string; known: boolean }
+  | { status: 'duplicate'; seq: number; type: string }
+  | { status: 'unauthorized'; reason: string; message: string }
+  | { status: 'invalid'; message: string; errors: FieldError[] };
+
+/**
+ * One webhook delivery, start to acknowledgement: verify the raw bytes, parse and validate
+ * into the DTO of its type, store (deduplicated by `webhook-id`), then start the handlers.
+ * Nothing reaches the store before the signature is proven.
+ */
+@Injectable()
+export class WebhookIngestService {
+  constructor(
+    private readonly verifier: WebhookSignatureVerifier,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  async ingest(headers: WebhookSignatureHeaders, body: Buffer): Promise<IngestOutcome> {
+    const verified = this.verifier.verify(headers, body);
+    if (!verified.ok)
+      return { status: 'unauthorized', reason: verified.reason, message: verified.message };
+
+    const parsed = parseWebhookEvent(body);
+    if (!parsed.ok) return { status: 'invalid', message: parsed.message, errors: parsed.errors };
+
+    const { event } = parsed;
+    const appended = await this.store.append(
+      {
+        webhookId: verified.webhookId,
+        eventId: event.id,
+        type: event.type,
+        source: 'openai',
+        payload: body.toString(),
+        receivedAt: Date.now(),
+      },
+      this.dispatcher.handlerKeysFor(event.type),
+    );
+    if (!appended.inserted)
+      return { status: 'duplicate', seq: appended.event.seq, type: event.type };
+
+    // Not awaited: the 2xx goes out now; the handlers' progress lives in the store.
+    void this.dispatcher.dispatch(appended.event, event);
+    return { status: 'accepted', seq: appended.event.seq, type: event.type, known: parsed.known };
+  }
+}

@@ -1,0 +1,54 @@
+import {
+  BadRequestException,
+  Controller,
+  HttpCode,
+  InternalServerErrorException,
+  Post,
+  Req,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { RequestWithRawBody } from './raw-body.middleware';
+import { WebhookIngestService } from './webhook-ingest.service';
+
+export const WEBHOOK_PATH = 'webhooks/openai';
+
+@Controller()
+export class WebhooksController {
+  constructor(private readonly ingest: WebhookIngestService) {}
+
+  /** OpenAI's deliveries. 200 once the event is stored (or was stored before). */
+  @Post(WEBHOOK_PATH)
+  @HttpCode(200)
+  async receive(@Req() req: RequestWithRawBody) {
+    if (!Buffer.isBuffer(req.rawBody)) {
+      throw new InternalServerErrorException(
+        'the raw request body is not available: create the Nest app with { rawBody: true } or { bodyParser: false }',
+      );
+    }
+    const outcome = await this.ingest.ingest(req.headers, req.rawBody);
+    switch (outcome.status) {
+      case 'accepted':
+        return { received: true, duplicate: false, seq: outcome.seq, type: outcome.type };
+      case 'duplicate':
+        return { received: true, duplicate: true, seq: outcome.seq, type: outcome.type };
+      case 'unauthorized':
+        throw new UnauthorizedException({
+          statusCode: 401,
+          error: 'Unauthorized',
+          reason: outcome.reason,
+          message: outcome.message,
+        });
+      case 'invalid':
+        throw new BadRequestException({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: outcome.message,
+          errors: outcome.errors,
+        });
+      default: {
+        const unreachable: never = outcome;
+        throw new Error(`unhandled outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+}

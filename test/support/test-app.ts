@@ -1,0 +1,73 @@
+import { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { WebhooksModule } from '../../src/webhooks/webhooks.module';
+import { WebhooksModuleOptions } from '../../src/webhooks/webhooks.options';
+import { SqliteEventStore } from '../../src/webhooks/store/sqlite-event-store';
+import { Delivery, TEST_SECRET } from './signing';
+
+export interface TestAppOptions {
+  /** Extra modules and providers of the "user's" application. */
+  imports?: ModuleMetadata['imports'];
+  providers?: Type[];
+  options?: Partial<WebhooksModuleOptions>;
+  /** `forRootAsync` instead of `forRoot`, to prove both forms behave the same. */
+  async?: boolean;
+}
+
+export interface TestApp {
+  app: INestApplication;
+  store: SqliteEventStore;
+  deliver(delivery: Delivery): request.Test;
+  close(): Promise<void>;
+}
+
+/** A user's Nest app embedding `WebhooksModule`, with an in-memory store the test can read. */
+export async function createTestApp(config: TestAppOptions = {}): Promise<TestApp> {
+  const store = new SqliteEventStore({ filename: ':memory:' });
+  const options: WebhooksModuleOptions = {
+    secrets: TEST_SECRET,
+    store,
+    handlerRetryBaseMs: 10,
+    ...config.options,
+  };
+  const webhooks = config.async
+    ? WebhooksModule.forRootAsync({ useFactory: async () => options })
+    : WebhooksModule.forRoot(options);
+  const moduleRef = await Test.createTestingModule({
+    imports: [webhooks, ...(config.imports ?? [])],
+    providers: config.providers ?? [],
+  }).compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  await app.init();
+  return {
+    app,
+    store,
+    deliver: (delivery) =>
+      request(app.getHttpServer())
+        .post('/webhooks/openai')
+        .set(delivery.headers)
+        .send(delivery.body),
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** Polls until the check passes or the time is up (bounded: tests never spin forever). */
+export async function eventually(
+  check: () => Promise<void> | void,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
