@@ -1,0 +1,187 @@
+import { Injectable, Module } from '@nestjs/common';
+import { BatchCompletedEvent } from '../src/batch/dto/batch-events.dto';
+import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
+import { WebhookEventContext } from '../src/webhooks/handlers/webhook-event-context';
+import { SwitchboardEventPublisher } from '../src/webhooks/switchboard-event.publisher';
+import { sampleEvent } from './support/sample-events';
+import { signDelivery } from './support/signing';
+import { createTestApp, eventually, TestApp } from './support/test-app';
+
+/** A log every handler below writes to, so ordering across handlers can be asserted. */
+const journal: string[] = [];
+
+@Injectable()
+class BatchHandlers {
+  @OnWebhookEvent('batch.completed')
+  completed(event: BatchCompletedEvent): void {
+    journal.push(`completed:${event.data.id}:${event instanceof BatchCompletedEvent}`);
+  }
+
+  @OnWebhookEvent(['batch.failed', 'batch.expired'])
+  failedOrExpired(event: { type: string }): void {
+    journal.push(`failed-or-expired:${event.type}`);
+  }
+
+  @OnWebhookEvent('batch.*')
+  anyBatch(event: { type: string }): void {
+    journal.push(`any-batch:${event.type}`);
+  }
+}
+
+@Injectable()
+class PriorityHandlers {
+  @OnWebhookEvent('response.completed', { priority: -10 })
+  async first(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    journal.push('first');
+  }
+
+  @OnWebhookEvent('response.completed')
+  second(): void {
+    journal.push('second');
+  }
+}
+
+@Injectable()
+class FlakyHandlers {
+  calls = 0;
+
+  /** Fails twice, then succeeds: the third attempt completes the run. */
+  @OnWebhookEvent('eval.run.failed', { maxAttempts: 5 })
+  flaky(_event: unknown, context: WebhookEventContext): void {
+    this.calls += 1;
+    if (context.attempt < 3) throw new Error(`downstream unavailable (attempt ${context.attempt})`);
+  }
+
+  /** Always fails: the run ends as failed, with the error kept. */
+  @OnWebhookEvent('eval.run.failed', { maxAttempts: 2 })
+  broken(): void {
+    throw new TypeError('cannot read the report');
+  }
+
+  /** Must still run although its neighbours fail. */
+  @OnWebhookEvent('eval.run.failed')
+  healthy(): void {
+    journal.push('healthy');
+  }
+}
+
+@Injectable()
+class CallEventsListener {
+  @OnWebhookEvent('call.*')
+  onCallEvent(
+    event: { type: string; data: { call_id: string } },
+    context: WebhookEventContext,
+  ): void {
+    journal.push(`${event.type}:${event.data.call_id}:${context.source}`);
+  }
+}
+
+/** A feature module of the user's app, as it would be written: handlers in its providers. */
+@Module({ providers: [BatchHandlers, PriorityHandlers, FlakyHandlers, CallEventsListener] })
+class UserFeatureModule {}
+
+/** The same provider also exposed under an alias must not be called twice. */
+@Module({
+  providers: [BatchHandlers, { provide: 'BATCH_ALIAS', useExisting: BatchHandlers }],
+})
+class AliasModule {}
+
+describe.each([
+  ['forRoot', false],
+  ['forRootAsync', true],
+])('handlers registered with @OnWebhookEvent (%s)', (_form, useAsync) => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    journal.length = 0;
+    t = await createTestApp({ imports: [UserFeatureModule], async: useAsync });
+  });
+  afterEach(() => t.close());
+
+  const deliver = (type: string, overrides: Record<string, unknown> = {}) =>
+    t.deliver(signDelivery(JSON.stringify(sampleEvent(type, overrides)))).expect(200);
+
+  it('are discovered in a user module and receive the typed DTO', async () => {
+    await deliver('batch.completed', { data: { id: 'batch_42' } });
+    await eventually(() =>
+      expect(journal.sort()).toEqual(['any-batch:batch.completed', 'completed:batch_42:true']),
+    );
+  });
+
+  it('match a list of types and a prefix wildcard, and nothing else', async () => {
+    await deliver('batch.expired');
+    await deliver('fine_tuning.job.failed');
+    await eventually(() =>
+      expect(journal.sort()).toEqual([
+        'any-batch:batch.expired',
+        'failed-or-expired:batch.expired',
+      ]),
+    );
+  });
+
+  it('run a lower priority first, even when it is slower', async () => {
+    await deliver('response.completed');
+    await eventually(() => expect(journal).toEqual(['first', 'second']));
+  });
+
+  it('isolate failures, retry with backoff, and record every outcome in the store', async () => {
+    const response = await deliver('eval.run.failed');
+    const flaky = t.app.get(FlakyHandlers);
+    await eventually(async () => {
+      const event = await t.store.find(String(response.body.seq));
+      const runs = Object.fromEntries(event!.runs.map((r) => [r.handler, r]));
+      expect(runs['FlakyHandlers.healthy']).toMatchObject({ status: 'done', attempts: 1 });
+      expect(runs['FlakyHandlers.flaky']).toMatchObject({ status: 'done', attempts: 3 });
+      expect(runs['FlakyHandlers.broken']).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        lastError: 'TypeError: cannot read the report',
+      });
+    });
+    expect(flaky.calls).toBe(3);
+    expect(journal).toEqual(['healthy']);
+  });
+
+  it("deliver Switchboard's own events through the same store and dispatch", async () => {
+    const publisher = t.app.get(SwitchboardEventPublisher);
+    const stored = await publisher.publish('call.accepted', { call_id: 'rtc_7' });
+    await eventually(() => expect(journal).toEqual(['call.accepted:rtc_7:switchboard']));
+    const event = await t.store.find(stored.eventId);
+    expect(event).toMatchObject({ source: 'switchboard', type: 'call.accepted' });
+    expect(event!.runs).toEqual([
+      expect.objectContaining({ handler: 'CallEventsListener.onCallEvent', status: 'done' }),
+    ]);
+    // Own events and webhooks share one sequence.
+    const next = await deliver('batch.failed');
+    expect(next.body.seq).toBe(stored.seq + 1);
+  });
+});
+
+describe('a provider exported under an alias', () => {
+  it('is registered once, so its handler runs once', async () => {
+    journal.length = 0;
+    const t = await createTestApp({ imports: [AliasModule] });
+    try {
+      await t
+        .deliver(
+          signDelivery(JSON.stringify(sampleEvent('batch.completed', { data: { id: 'b1' } }))),
+        )
+        .expect(200);
+      await eventually(() =>
+        expect(journal.sort()).toEqual(['any-batch:batch.completed', 'completed:b1:true']),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(journal).toHaveLength(2);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('@OnWebhookEvent', () => {
+  it('refuses a pattern that can never match, at declaration', () => {
+    expect(() => OnWebhookEvent('batch.*.completed')).toThrow('is not an event type');
+    expect(() => OnWebhookEvent('')).toThrow('is not an event type');
+  });
+});
