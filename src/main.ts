@@ -29,7 +29,10 @@ function announce(config: SwitchboardConfig, url: string): void {
     logger.warn(
       `OPENAI_WEBHOOK_SECRET is not set: generated a development secret: ${config.webhookSecrets[0]}`,
     );
-    logger.warn(`send a correctly signed sample event with: PORT=${config.port} npm run demo`);
+    const port = new URL(url).port;
+    logger.warn(
+      `send a correctly signed sample event with: ${port === '3000' ? '' : `PORT=${port} `}npm run demo`,
+    );
   }
   if (!config.openaiApiKey) {
     logger.warn(

@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design metadata; the DTOs must work outside a Nest app too.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   Equals,

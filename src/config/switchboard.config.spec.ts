@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_SECRET_FILE, loadConfig } from './switchboard.config';
+
+const SECRET = `whsec_${Buffer.from('a-real-looking-signing-secret').toString('base64')}`;
+
+describe('loadConfig', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      dataDir,
+      webhookSecrets: [SECRET],
+      webhookSecretSource: 'env',
+      maxBodyBytes: 1024 * 1024,
+      retentionHours: 168,
+      toleranceSeconds: 300,
+      synchronous: 'normal',
+    });
+    expect(config.adminToken).toBeUndefined();
+    expect(config.openaiApiKey).toBeUndefined();
+  });
+
+  it('splits a rotation list', () => {
+    const other = `whsec_${Buffer.from('the-next-signing-secret!').toString('base64')}`;
+    expect(
+      loadConfig({ OPENAI_WEBHOOK_SECRET: `${SECRET}, ${other}`, DATA_DIR: dataDir })
+        .webhookSecrets,
+    ).toEqual([SECRET, other]);
+  });
+
+  it('generates and keeps a development secret when none is set', () => {
+    const first = loadConfig({ DATA_DIR: dataDir });
+    expect(first.webhookSecretSource).toBe('generated');
+    expect(readFileSync(join(dataDir, DEV_SECRET_FILE), 'utf8').trim()).toBe(
+      first.webhookSecrets[0],
+    );
+    expect(loadConfig({ DATA_DIR: dataDir }).webhookSecrets).toEqual(first.webhookSecrets);
+  });
+
+  it('never generates one in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir })).toThrow(
+      'OPENAI_WEBHOOK_SECRET is missing',
+    );
+    expect(existsSync(join(dataDir, DEV_SECRET_FILE))).toBe(false);
+  });
+
+  it.each([
+    ['PORT', '70000', 'PORT must be between 0 and 65535'],
+    ['PORT', 'http', 'PORT must be a whole number'],
+    ['EVENT_RETENTION_HOURS', '24', 'EVENT_RETENTION_HOURS must be between 72'],
+    ['STORE_SYNCHRONOUS', 'off', 'STORE_SYNCHRONOUS must be one of normal, full'],
+    ['OPENAI_BASE_URL', 'ftp://example.com', 'OPENAI_BASE_URL must be an http(s) URL'],
+  ])('refuses %s=%s', (name, value, message) => {
+    expect(() =>
+      loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, [name]: value }),
+    ).toThrow(message);
+  });
+});
