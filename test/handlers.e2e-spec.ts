@@ -147,11 +147,13 @@ describe.each([
     const publisher = t.app.get(SwitchboardEventPublisher);
     const stored = await publisher.publish('call.accepted', { call_id: 'rtc_7' });
     await eventually(() => expect(journal).toEqual(['call.accepted:rtc_7:switchboard']));
-    const event = await t.store.find(stored.eventId);
-    expect(event).toMatchObject({ source: 'switchboard', type: 'call.accepted' });
-    expect(event!.runs).toEqual([
-      expect.objectContaining({ handler: 'CallEventsListener.onCallEvent', status: 'done' }),
-    ]);
+    await eventually(async () => {
+      const event = await t.store.find(stored.eventId);
+      expect(event).toMatchObject({ source: 'switchboard', type: 'call.accepted' });
+      expect(event!.runs).toEqual([
+        expect.objectContaining({ handler: 'CallEventsListener.onCallEvent', status: 'done' }),
+      ]);
+    });
     // Own events and webhooks share one sequence.
     const next = await deliver('batch.failed');
     expect(next.body.seq).toBe(stored.seq + 1);

@@ -111,7 +111,7 @@ describe('POST /webhooks/openai', () => {
         sampleEvent('realtime.call.incoming', {
           data: { call_id: 'rtc_1', sip_headers: [{ value: 'x' }] },
         }),
-        ['data.sip_headers.0.name'],
+        ['data.sip_headers'],
       ],
       ['a wrong object', sampleEvent('response.failed', { object: 'batch' }), ['object']],
     ])('%s', async (_name, body, paths) => {

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 1024 * 1024,
       retentionHours: 168,
       toleranceSeconds: 300,
-      synchronous: 'normal',
+      synchronous: 'full',
     });
     expect(config.adminToken).toBeUndefined();
     expect(config.openaiApiKey).toBeUndefined();

@@ -69,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       'STORE_SYNCHRONOUS',
       env.STORE_SYNCHRONOUS,
       ['normal', 'full'] as const,
-      'normal',
+      'full',
     ),
   };
 }

@@ -12,7 +12,7 @@ export interface WebhooksModuleOptions {
   dataDir?: string;
   /** Use this store instead of the embedded one (a networked store, or one shared by tests). */
   store?: EventStore;
-  /** SQLite durability: `normal` (survives a process crash, default) or `full` (fsync per commit). */
+  /** SQLite durability: `full` (fsync per group commit, default) or `normal` (survives a process crash only). */
   synchronous?: SqliteSynchronous;
   /** Accepted clock difference for `webhook-timestamp`, both ways, in seconds. Default 300. */
   toleranceSeconds?: number;

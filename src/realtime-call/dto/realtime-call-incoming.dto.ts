@@ -1,32 +1,22 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  Equals,
-  IsArray,
-  IsNotEmpty,
-  IsObject,
-  IsString,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { Equals, IsNotEmpty, IsObject, IsString, ValidateNested } from 'class-validator';
 import { WebhookEventDto } from '../../common/dto/webhook-event.dto';
+import { IsSipHeaderList } from './is-sip-header-list.validator';
 
 /** Bounds on caller-controlled data: a SIP INVITE is untrusted input. */
 export const MAX_SIP_HEADERS = 256;
 export const MAX_SIP_HEADER_NAME_LENGTH = 128;
 export const MAX_SIP_HEADER_VALUE_LENGTH = 8192;
 
-/** One header of the SIP INVITE, in the order OpenAI received them. */
+/**
+ * One header of the SIP INVITE, in the order OpenAI received them. Checked as part of the
+ * list by `@IsSipHeaderList` (one pass over all headers, not a nested validation each).
+ */
 export class SipHeaderDto {
   /** Name of the SIP header, as sent (any case, possibly the compact form). */
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_SIP_HEADER_NAME_LENGTH)
   name!: string;
 
   /** Value of the SIP header. */
-  @IsString()
-  @MaxLength(MAX_SIP_HEADER_VALUE_LENGTH)
   value!: string;
 }
 
@@ -37,9 +27,11 @@ export class RealtimeCallIncomingDataDto {
   call_id!: string;
 
   /** Headers from the SIP INVITE. */
-  @IsArray()
-  @ArrayMaxSize(MAX_SIP_HEADERS)
-  @ValidateNested({ each: true })
+  @IsSipHeaderList({
+    maxHeaders: MAX_SIP_HEADERS,
+    maxNameLength: MAX_SIP_HEADER_NAME_LENGTH,
+    maxValueLength: MAX_SIP_HEADER_VALUE_LENGTH,
+  })
   @Type(() => SipHeaderDto)
   sip_headers!: SipHeaderDto[];
 }

@@ -1,0 +1,53 @@
+// Signed, realistic webhook deliveries, made before the load starts so that signing costs
+// the load generator nothing while it measures.
+const { createHmac, randomUUID } = require('node:crypto');
+
+const SECRET = `whsec_${Buffer.from('switchboard-benchmark-secret-0123456789').toString('base64')}`;
+const KEY = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+
+const hex = () => randomUUID().replace(/-/g, '');
+
+/** A ringing call as OpenAI sends it: the largest and most frequent body Switchboard sees. */
+function incomingCallBody() {
+  return JSON.stringify({
+    id: `evt_${hex()}`,
+    object: 'event',
+    created_at: Math.floor(Date.now() / 1000),
+    type: 'realtime.call.incoming',
+    data: {
+      call_id: `rtc_${hex()}`,
+      sip_headers: [
+        { name: 'Via', value: 'SIP/2.0/TLS 192.0.2.10:5061;branch=z9hG4bK776asdhds' },
+        {
+          name: 'From',
+          value: '"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=1928301774',
+        },
+        { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+        { name: 'Call-ID', value: `${hex()}@pbx.example.com` },
+        { name: 'CSeq', value: '314159 INVITE' },
+        { name: 'Contact', value: '<sip:alice@192.0.2.10:5061;transport=tls>' },
+        { name: 'P-Asserted-Identity', value: '<sip:+14155550123@pbx.example.com>' },
+        { name: 'X-Account-Tier', value: 'gold' },
+      ],
+    },
+  });
+}
+
+function sign(body, id = `wh_${hex()}`, timestamp = String(Math.floor(Date.now() / 1000))) {
+  const signature = createHmac('sha256', KEY).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${signature}`,
+    },
+  };
+}
+
+function makeDeliveries(count) {
+  return Array.from({ length: count }, () => sign(incomingCallBody()));
+}
+
+module.exports = { SECRET, makeDeliveries, incomingCallBody, sign };

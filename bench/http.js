@@ -1,0 +1,62 @@
+// Loopback HTTP load with autocannon against one server process at a time.
+const autocannon = require('autocannon');
+const { spawn } = require('node:child_process');
+const { join } = require('node:path');
+const { makeDeliveries } = require('./deliveries');
+
+function startServer(file) {
+  const child = spawn(process.execPath, [join(__dirname, 'servers', file)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start in 20 s`)), 20000);
+    child.stdout.on('data', (chunk) => {
+      const match = /LISTENING (\d+)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]) });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+}
+
+/** Every request carries its own freshly signed delivery, so none is a duplicate. */
+async function load(port, { seconds, connections }) {
+  const deliveries = makeDeliveries(Math.ceil(seconds * 12000) + 5000);
+  let next = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/webhooks/openai`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const delivery = deliveries[next++ % deliveries.length];
+          return { ...request, headers: delivery.headers, body: delivery.body };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
+}
+
+async function benchServer(file, options) {
+  const { child, port } = await startServer(file);
+  try {
+    await load(port, { ...options, seconds: 2 }); // warm-up: JIT, SQLite pages, sockets
+    return await load(port, options);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+module.exports = { benchServer };
