@@ -1,12 +1,15 @@
 // Loopback HTTP load with autocannon against one server process at a time.
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { makeDeliveries } = require('./deliveries');
 
-function startServer(file) {
+function startServer(file, dataDir) {
   const child = spawn(process.execPath, [join(__dirname, 'servers', file)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_DATA_DIR: dataDir },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} did not start in 20 s`)), 20000);
@@ -50,12 +53,17 @@ async function load(port, { seconds, connections }) {
 }
 
 async function benchServer(file, options) {
-  const { child, port } = await startServer(file);
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const { child, port } = await startServer(file, dataDir);
   try {
     await load(port, { ...options, seconds: 2 }); // warm-up: JIT, SQLite pages, sockets
     return await load(port, options);
   } finally {
     child.kill('SIGKILL');
+    await new Promise((resolve) =>
+      child.exitCode === null ? child.once('exit', resolve) : resolve(),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,4 @@
 // (a) Switchboard's full pipeline: verify, validate, store (SQLite, WAL), 2xx.
-const { mkdtempSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const { NestFactory } = require('@nestjs/core');
 const { AppModule } = require('../../dist/app.module');
 const { loadConfig } = require('../../dist/config/switchboard.config');
@@ -11,7 +8,7 @@ const { announce } = require('./listen');
 async function main() {
   const config = loadConfig({
     OPENAI_WEBHOOK_SECRET: SECRET,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-bench-')),
+    DATA_DIR: process.env.BENCH_DATA_DIR,
     PORT: '0',
     STORE_SYNCHRONOUS: process.env.STORE_SYNCHRONOUS || 'normal',
   });
