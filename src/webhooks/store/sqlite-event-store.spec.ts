@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NewEvent } from './event-store';
+import { SqliteEventStore } from './sqlite-event-store';
+
+let counter = 0;
+function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
+  counter += 1;
+  return {
+    webhookId: `wh_${counter}`,
+    eventId: `evt_${counter}`,
+    type: 'batch.completed',
+    source: 'openai',
+    payload: JSON.stringify({ n: counter }),
+    receivedAt: 1_000_000 + counter,
+    ...overrides,
+  };
+}
+
+describe('SqliteEventStore', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+    store = new SqliteEventStore({ filename: join(dir, 'switchboard.db') });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores one event per webhook id, whether the copies share a commit or not', async () => {
+    const event = newEvent();
+    const sameTurn = await Promise.all([
+      store.append(event, ['A.a']),
+      store.append(event, ['A.a']),
+    ]);
+    const later = await store.append({ ...event, eventId: 'evt_other' }, ['A.a']);
+    expect(sameTurn.map((r) => r.inserted)).toEqual([true, false]);
+    expect(later).toMatchObject({
+      inserted: false,
+      event: { seq: sameTurn[0].event.seq, eventId: event.eventId },
+    });
+    expect(await store.list({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('numbers events in increasing order and never reuses a number after pruning', async () => {
+    const first = await store.append(newEvent({ receivedAt: 1 }), []);
+    const second = await store.append(newEvent({ receivedAt: 2 }), []);
+    expect(second.event.seq).toBe(first.event.seq + 1);
+    expect(await store.pruneBefore(10)).toBe(2);
+    const third = await store.append(newEvent({ receivedAt: 20 }), []);
+    expect(third.event.seq).toBe(second.event.seq + 1);
+  });
+
+  it('keeps each handler run through retries to done or failed, and lists the open ones', async () => {
+    const { event } = await store.append(newEvent(), ['A.ok', 'A.flaky', 'A.broken']);
+    await store.recordAttempt(event.seq, 'A.ok', { status: 'done' });
+    await store.recordAttempt(event.seq, 'A.flaky', {
+      status: 'retrying',
+      error: 'E1',
+      nextAttemptAt: 99,
+    });
+    await store.recordAttempt(event.seq, 'A.broken', { status: 'failed', error: 'E2' });
+
+    const found = await store.find(event.eventId);
+    expect(
+      found!.runs.map(({ handler, status, attempts, lastError, nextAttemptAt }) => [
+        handler,
+        status,
+        attempts,
+        lastError,
+        nextAttemptAt,
+      ]),
+    ).toEqual([
+      ['A.broken', 'failed', 1, 'E2', null],
+      ['A.flaky', 'retrying', 1, 'E1', 99],
+      ['A.ok', 'done', 1, null, null],
+    ]);
+    expect((await store.openRuns()).map((r) => [r.handler, r.attempts, r.nextAttemptAt])).toEqual([
+      ['A.flaky', 1, 99],
+    ]);
+
+    await store.resetRuns(event.seq, ['A.ok', 'A.new']);
+    expect((await store.openRuns()).map((r) => r.handler)).toEqual(['A.flaky', 'A.new', 'A.ok']);
+  });
+
+  it('finds an event by event id, webhook id or sequence number', async () => {
+    const { event } = await store.append(newEvent(), []);
+    for (const key of [event.eventId, event.webhookId, String(event.seq)]) {
+      expect((await store.find(key))?.seq).toBe(event.seq);
+    }
+    expect(await store.find('evt_none')).toBeUndefined();
+  });
+
+  it('filters by exact type and by prefix, where "_" is a letter, not a wildcard', async () => {
+    await store.append(newEvent({ type: 'fine_tuning.job.failed' }), []);
+    await store.append(newEvent({ type: 'fineXtuning.job.failed' }), []);
+    await store.append(newEvent({ type: 'fine_tuning.job.succeeded' }), []);
+    const types = async (type: string) =>
+      (await store.list({ type, limit: 10 })).map((e) => e.type);
+    expect(await types('fine_tuning.*')).toEqual([
+      'fine_tuning.job.failed',
+      'fine_tuning.job.succeeded',
+    ]);
+    expect(await types('fine_tuning.job.failed')).toEqual(['fine_tuning.job.failed']);
+    expect(await types('*')).toHaveLength(3);
+  });
+
+  it('survives closing and reopening: what was committed is there', async () => {
+    const { event } = await store.append(newEvent(), ['A.a']);
+    await store.close();
+    store = new SqliteEventStore({ filename: join(dir, 'switchboard.db') });
+    expect(await store.find(event.webhookId)).toMatchObject({
+      seq: event.seq,
+      runs: [{ handler: 'A.a', status: 'pending' }],
+    });
+  });
+
+  it('rejects every write of a batch whose commit fails, so none is acknowledged', async () => {
+    await store.close();
+    await expect(store.append(newEvent(), [])).rejects.toThrow(/database connection is not open/);
+    expect(await store.isWritable()).toBe(false);
+  });
+});
