@@ -1,0 +1,179 @@
+// class-transformer's @Type reads design metadata; rules are also compiled outside a Nest app (CLI).
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/**
+ * `accept`: the session config passed through to OpenAI's `realtime.calls.accept`. The fields
+ * named here are checked; any other field OpenAI accepts is passed through as written. Every
+ * string may be a template (`{{headers.x-account-tier}}`).
+ */
+export class AcceptActionDto {
+  /** Always `realtime` (the default). */
+  @IsOptional()
+  @IsIn(['realtime'])
+  type?: 'realtime';
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  model?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000)
+  instructions?: string;
+
+  /** e.g. `{ output: { voice: "marin" } }` */
+  @IsOptional()
+  @IsObject()
+  audio?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsArray()
+  tools?: Record<string, unknown>[];
+
+  @IsOptional()
+  tool_choice?: string | Record<string, unknown>;
+
+  @IsOptional()
+  tracing?: 'auto' | Record<string, unknown> | null;
+
+  [passThrough: string]: unknown;
+}
+
+/** `reject`: answer the INVITE with a SIP status code (default 603 Decline). */
+export class RejectActionDto {
+  @IsOptional()
+  @IsInt()
+  @Min(400)
+  @Max(699)
+  status_code?: number;
+}
+
+/** `refer`: transfer the call (SIP REFER) to a `sip:`, `sips:` or `tel:` URI; may be a template. */
+export class ReferActionDto {
+  @IsString()
+  @Matches(/^(sips?|tel):\S+$/i, { message: 'target_uri must be a sip:, sips: or tel: URI' })
+  @MaxLength(2048)
+  target_uri!: string;
+}
+
+/** Exactly one of `accept`, `reject`, `refer`. */
+export class RouteActionDto {
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AcceptActionDto)
+  accept?: AcceptActionDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RejectActionDto)
+  reject?: RejectActionDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ReferActionDto)
+  refer?: ReferActionDto;
+}
+
+/** One routing rule. Rules run in `priority` order (lower first), then in the order written. */
+export class RoutingRuleDto {
+  /** Unique, stable name: shown in explanations, call records and metrics. */
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+    message: 'id must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
+  })
+  id!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  /** Lower runs first; default 100; equal priorities keep the written order. */
+  @IsOptional()
+  @IsInt()
+  @Min(-1_000_000)
+  @Max(1_000_000)
+  priority?: number;
+
+  /** A disabled rule is kept but never matches. Default true. */
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** The condition; omitted, the rule matches every call. Checked by the condition compiler. */
+  @IsOptional()
+  @IsObject()
+  when?: Record<string, unknown>;
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RouteActionDto)
+  action!: RouteActionDto;
+}
+
+export class RoutingSettingsDto {
+  /** ISO 3166 country for national numbers (`US`, `DE`...). Default `US`. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Z]{2}$/, {
+    message: 'default_country must be an ISO 3166 alpha-2 code such as US or DE',
+  })
+  default_country?: string;
+
+  /** IANA time zone for time windows that do not name one. Default `UTC`. */
+  @IsOptional()
+  @IsString()
+  timezone?: string;
+}
+
+/** A whole rule set, as in `RULES_FILE` or `PUT /rules`. */
+export class RoutingRulesDocumentDto {
+  @IsOptional()
+  @IsIn([1])
+  version?: 1;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RoutingSettingsDto)
+  settings?: RoutingSettingsDto;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => RoutingRuleDto)
+  rules!: RoutingRuleDto[];
+
+  /** When no rule matches. Default: reject with 404 (nothing routes this number). */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RouteActionDto)
+  default?: RouteActionDto;
+
+  /** When evaluating the rules fails. Default: reject with 500. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RouteActionDto)
+  on_error?: RouteActionDto;
+}
