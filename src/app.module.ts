@@ -1,8 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { join } from 'node:path';
+import { CallsModule } from './calls/calls.module';
 import { SwitchboardConfig } from './config/switchboard.config';
 import { GenericModule } from './generic/generic.module';
-import { RealtimeCallModule } from './realtime-call/realtime-call.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+
+/** The commented example rules: `npm start` begins with them when no RULES_FILE is set. */
+export const EXAMPLE_RULES_FILE = join(__dirname, '..', 'rules', 'example.yaml');
 
 /** The Switchboard service: one application of `WebhooksModule`, like any user's. */
 @Module({})
@@ -21,7 +25,12 @@ export class AppModule {
           adminToken: config.adminToken,
         }),
         GenericModule,
-        RealtimeCallModule,
+        CallsModule.forRoot({
+          rulesFile: config.rulesFile,
+          seedRulesFile: EXAMPLE_RULES_FILE,
+          dataDir: config.dataDir,
+          callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
+        }),
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { RulesValidationError } from './calls/rules/rule-set.compiler';
+import { RulesFileError } from './calls/rules/rules-file';
 import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
 
 async function bootstrap(): Promise<void> {
@@ -15,7 +17,16 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   // No global body parser: the webhook route reads raw bytes (signatures are over them).
-  const app = await NestFactory.create(AppModule.forConfig(config), { bodyParser: false });
+  let app;
+  try {
+    app = await NestFactory.create(AppModule.forConfig(config), { bodyParser: false });
+  } catch (error) {
+    if (error instanceof RulesFileError || error instanceof RulesValidationError) {
+      console.error(`switchboard: cannot start: the routing rules are invalid:\n${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   app.enableShutdownHooks();
   await app.listen(config.port);
   announce(config, await app.getUrl());

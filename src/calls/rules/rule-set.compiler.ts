@@ -135,6 +135,7 @@ export function compileRuleSet(raw: unknown): CompiledRuleSet {
     defaultAction,
     onErrorAction,
     shadowWarnings(rules),
+    options.defaultCountry,
   );
 }
 

@@ -55,6 +55,8 @@ export class CompiledRuleSet {
     private readonly defaultAction: CompiledAction,
     private readonly onErrorAction: CompiledAction,
     readonly warnings: readonly string[],
+    /** The country national numbers of calls are read in (`settings.default_country`). */
+    readonly defaultCountry: string,
   ) {
     rules.forEach((rule, position) => {
       const exact = rule.condition?.exact;

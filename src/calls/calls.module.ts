@@ -1,0 +1,63 @@
+import {
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { json } from 'express';
+import { join } from 'node:path';
+import { CallsController } from './calls.controller';
+import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
+import { CallsModuleOptions } from './calls.options';
+import { CallsService } from './calls.service';
+import { CallControlClient } from './control/call-control.client';
+import { RulesController } from './rules/rules.controller';
+import { RulesService } from './rules/rules.service';
+import { CALL_STORE, CallStore } from './store/call-store';
+import { SqliteCallStore } from './store/sqlite-call-store';
+
+/**
+ * Routes `realtime.call.incoming` by SIP-header rules and carries the decision out through
+ * OpenAI's call control. Needs `WebhooksModule` in the same app (it publishes call lifecycle
+ * events through it and registers its handler with `@OnWebhookEvent`).
+ */
+@Module({
+  controllers: [RulesController, CallsController],
+  providers: [
+    {
+      provide: CALL_STORE,
+      inject: [CALLS_MODULE_OPTIONS],
+      useFactory: (options: CallsModuleOptions): CallStore =>
+        options.store ?? new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db')),
+    },
+    {
+      provide: CallControlClient,
+      inject: [CALLS_MODULE_OPTIONS],
+      useFactory: (options: CallsModuleOptions) => new CallControlClient(options.callControl ?? {}),
+    },
+    RulesService,
+    CallsService,
+  ],
+  exports: [RulesService, CallsService, CALL_STORE],
+})
+export class CallsModule
+  extends ConfigurableCallsModule
+  implements NestModule, OnApplicationShutdown
+{
+  constructor(
+    @Inject(CALL_STORE) private readonly store: CallStore,
+    @Inject(CALLS_MODULE_OPTIONS) private readonly options: CallsModuleOptions,
+  ) {
+    super();
+  }
+
+  /** JSON bodies for the rules and calls APIs only: the webhook route reads raw bytes. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(json({ limit: '1mb' })).forRoutes(RulesController, CallsController);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.options.store) await this.store.close();
+  }
+}

@@ -1,0 +1,22 @@
+import { CallControlOptions } from './control/call-control.client';
+import { CallStore } from './store/call-store';
+
+/** Options of `CallsModule.forRoot()` / `forRootAsync()`. */
+export interface CallsModuleOptions {
+  /**
+   * A YAML or JSON rules file. When set, the file is the one source of truth: it is watched and
+   * reloaded on change, and the REST API can read and try rules but not change them.
+   * When unset, the rules live in the store and the REST API manages them.
+   */
+  rulesFile?: string;
+  /** Rules to start from when `rulesFile` is unset and the store holds none yet. */
+  seedRulesFile?: string;
+  /** Directory of `calls.db`. Default `./data`. */
+  dataDir?: string;
+  /** Use this store instead of the embedded one. */
+  store?: CallStore;
+  /** OpenAI call control; without `apiKey`, actions are decided and recorded but not sent. */
+  callControl?: CallControlOptions;
+  /** Clock for time windows, injectable for tests. */
+  now?: () => Date;
+}

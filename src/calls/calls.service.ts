@@ -1,0 +1,168 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RealtimeCallIncomingEvent } from '../realtime-call/dto/realtime-call-incoming.dto';
+import { OnWebhookEvent } from '../webhooks/handlers/on-webhook-event.decorator';
+import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
+import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
+import { CALLS_MODULE_OPTIONS } from './calls.module-definition';
+import { CallsModuleOptions } from './calls.options';
+import { CallControlClient, ControlRequest } from './control/call-control.client';
+import { RenderedAction } from './rules/route-action';
+import { RulesService } from './rules/rules.service';
+import { deriveCallFacts } from './sip/call-facts';
+import { CALL_STORE, CallRecord, CallStatus, CallStore, ControlOutcome } from './store/call-store';
+
+/** Lifecycle events published for every call, through the same store and dispatch as webhooks. */
+export const CALL_EVENTS = {
+  routed: 'call.routed',
+  accepted: 'call.accepted',
+  rejected: 'call.rejected',
+  referred: 'call.referred',
+  notFound: 'call.not_found',
+  actionFailed: 'call.action_failed',
+  hungUp: 'call.hung_up',
+} as const;
+
+const DONE_EVENT: Record<RenderedAction['type'], string> = {
+  accept: CALL_EVENTS.accepted,
+  reject: CALL_EVENTS.rejected,
+  refer: CALL_EVENTS.referred,
+};
+
+/**
+ * Answers ringing calls. Registered with the same `@OnWebhookEvent` as any user's handler, at
+ * the highest priority: the decision is made and sent before other handlers see the event.
+ */
+@Injectable()
+export class CallsService {
+  private readonly logger = new Logger('Calls');
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly rules: RulesService,
+    private readonly control: CallControlClient,
+    private readonly publisher: SwitchboardEventPublisher,
+    @Inject(CALL_STORE) private readonly store: CallStore,
+    @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  // One attempt: a retried handler could act twice; call control retries inside, bounded.
+  @OnWebhookEvent('realtime.call.incoming', { priority: -100, maxAttempts: 1 })
+  async onIncomingCall(
+    event: RealtimeCallIncomingEvent,
+    context: WebhookEventContext,
+  ): Promise<void> {
+    const { call_id: callId, sip_headers: headers } = event.data;
+    const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
+    const decision = set.decide(deriveCallFacts(callId, headers, set.defaultCountry), this.now());
+    const record: CallRecord = {
+      call_id: callId,
+      event_id: event.id,
+      event_seq: context.seq,
+      sip_headers: headers,
+      status: this.control.dryRun ? 'dry_run' : 'acting',
+      decision,
+      openai: null,
+      timings: {
+        received_at: new Date(context.receivedAt).toISOString(),
+        decided_after_ms: Date.now() - context.receivedAt,
+      },
+      operator_actions: [],
+    };
+    // A redelivery (another webhook-id for the same call) finds the record and does nothing.
+    if (!(await this.store.create(record))) {
+      this.logger.warn(`call ${callId} was already routed; event ${event.id} ignored`);
+      return;
+    }
+    const sending = this.control.send(callId, decision.action);
+    void this.publish(CALL_EVENTS.routed, {
+      call_id: callId,
+      route: decision.route,
+      rule: decision.rule,
+      action: decision.action,
+      rules_version: decision.rules_version,
+      dry_run: this.control.dryRun,
+    });
+    const outcome = await sending;
+    await this.finish(record, decision.action, outcome, context.receivedAt);
+  }
+
+  /** An operator's hangup or transfer of a live call. */
+  async operatorAction(
+    callId: string,
+    request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
+  ): Promise<{ record: CallRecord; outcome: ControlOutcome | undefined } | undefined> {
+    const record = await this.store.get(callId);
+    if (!record) return undefined;
+    const outcome = await this.control.send(callId, request);
+    record.operator_actions.push({
+      action: request.type,
+      ...(request.type === 'refer' ? { target_uri: request.target_uri } : {}),
+      at: new Date().toISOString(),
+      outcome: outcome ?? { dry_run: true },
+    });
+    await this.store.update(callId, { operator_actions: record.operator_actions });
+    if (!outcome || outcome.ok) {
+      const type = request.type === 'hangup' ? CALL_EVENTS.hungUp : CALL_EVENTS.referred;
+      void this.publish(type, { call_id: callId, by: 'operator', ...request, dry_run: !outcome });
+    } else {
+      void this.publish(CALL_EVENTS.actionFailed, {
+        call_id: callId,
+        by: 'operator',
+        action: request.type,
+        ...outcome,
+      });
+    }
+    return { record, outcome };
+  }
+
+  private async finish(
+    record: CallRecord,
+    action: RenderedAction,
+    outcome: ControlOutcome | undefined,
+    receivedAt: number,
+  ): Promise<void> {
+    const callId = record.call_id;
+    const status: CallStatus = !outcome
+      ? 'dry_run'
+      : outcome.ok
+        ? 'completed'
+        : outcome.status === 404
+          ? 'caller_gone'
+          : 'failed';
+    await this.store.update(callId, {
+      status,
+      openai: outcome ?? null,
+      timings: {
+        ...record.timings,
+        ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
+      },
+    });
+    const base = { call_id: callId, rule: record.decision.rule, dry_run: !outcome };
+    if (status === 'caller_gone') {
+      // Not an alarm: the caller hung up before the answer reached OpenAI.
+      this.logger.log(`call ${callId}: the caller hung up before we answered (404)`);
+      await this.publish(CALL_EVENTS.notFound, { ...base, action: action.type });
+    } else if (status === 'failed') {
+      this.logger.error(
+        `call ${callId}: ${action.type} failed after ${outcome?.attempts} attempt(s): ${outcome?.error}`,
+      );
+      await this.publish(CALL_EVENTS.actionFailed, { ...base, action: action.type, ...outcome });
+    } else {
+      await this.publish(DONE_EVENT[action.type], {
+        ...base,
+        action,
+        ...(outcome ? { attempts: outcome.attempts } : {}),
+      });
+    }
+  }
+
+  private async publish(type: string, data: object): Promise<void> {
+    try {
+      await this.publisher.publish(type, data);
+    } catch (error) {
+      this.logger.error(`could not publish ${type}: ${(error as Error).message}`);
+    }
+  }
+}

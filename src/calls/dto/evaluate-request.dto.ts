@@ -1,0 +1,34 @@
+import { IsISO8601, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsSipHeaderList } from '../../realtime-call/dto/is-sip-header-list.validator';
+import {
+  MAX_SIP_HEADER_NAME_LENGTH,
+  MAX_SIP_HEADER_VALUE_LENGTH,
+  MAX_SIP_HEADERS,
+  SipHeaderDto,
+} from '../../realtime-call/dto/realtime-call-incoming.dto';
+
+/** `POST /rules/evaluate`: a call to try against the rules, without calling anyone. */
+export class EvaluateRequestDto {
+  /** The INVITE's headers, as OpenAI would send them. */
+  @IsSipHeaderList({
+    maxHeaders: MAX_SIP_HEADERS,
+    maxNameLength: MAX_SIP_HEADER_NAME_LENGTH,
+    maxValueLength: MAX_SIP_HEADER_VALUE_LENGTH,
+  })
+  sip_headers!: SipHeaderDto[];
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  call_id?: string;
+
+  /** When the call rings (ISO 8601), for time windows. Default: now. */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  at?: string;
+
+  /** A rule set to try instead of the live one (same schema as the rules file). */
+  @IsOptional()
+  @IsObject()
+  rules?: Record<string, unknown>;
+}

@@ -1,0 +1,216 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Res,
+  UseGuards,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { AdminTokenGuard } from '../../common/guards/admin-token.guard';
+import { EvaluateRequestDto } from '../dto/evaluate-request.dto';
+import { ReorderRulesDto } from '../dto/call-requests.dto';
+import { deriveCallFacts } from '../sip/call-facts';
+import { compileRuleSet, RulesValidationError } from './rule-set.compiler';
+import { ActiveRules, RulesService } from './rules.service';
+
+const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true });
+
+/**
+ * The routing rules: read them, try them (`POST /rules/evaluate`), and, when no rules file owns
+ * them, change them. Every change names the version it applies to (`If-Match`), so two
+ * operators cannot silently overwrite each other's edit. Admin token required.
+ */
+@Controller('rules')
+@UseGuards(AdminTokenGuard)
+export class RulesController {
+  constructor(private readonly rules: RulesService) {}
+
+  @Get()
+  list(@Res({ passthrough: true }) res: Response) {
+    const active = this.rules.current;
+    res.setHeader('ETag', `"${active.set.version}"`);
+    return {
+      version: active.set.version,
+      source: active.source,
+      ...(this.rules.managedByFile ? { file: true } : {}),
+      loaded_at: active.loaded_at,
+      warnings: active.set.warnings,
+      ...(this.rules.lastReloadError ? { last_refused_edit: this.rules.lastReloadError } : {}),
+      document: active.document,
+    };
+  }
+
+  /** Replaces the whole rule set. */
+  @Put()
+  replaceAll(
+    @Body() document: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.apply(() => document, ifMatch, res);
+  }
+
+  /** Tries a call against the live rules (or the `rules` given) and explains every step. */
+  @Post('evaluate')
+  @HttpCode(HttpStatus.OK)
+  evaluate(@Body(strict) body: EvaluateRequestDto) {
+    const set = body.rules ? this.compileOr400(body.rules) : this.rules.current.set;
+    const facts = deriveCallFacts(
+      body.call_id ?? 'rtc_dry_run',
+      body.sip_headers,
+      set.defaultCountry,
+    );
+    const decision = set.decide(facts, body.at ? new Date(body.at) : new Date(), true);
+    return { ...decision, warnings: set.warnings };
+  }
+
+  @Put('order')
+  reorder(
+    @Body(strict) body: ReorderRulesDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.apply(
+      (current) => {
+        const byId = new Map(current.rules.map((rule) => [rule.id, rule]));
+        const ids = new Set(body.ids);
+        if (
+          ids.size !== body.ids.length ||
+          ids.size !== byId.size ||
+          body.ids.some((id) => !byId.has(id))
+        ) {
+          throw new BadRequestException(
+            `ids must list every rule id exactly once: ${[...byId.keys()].join(', ')}`,
+          );
+        }
+        return { ...current, rules: body.ids.map((id) => byId.get(id)!) };
+      },
+      ifMatch,
+      res,
+    );
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @Res({ passthrough: true }) res: Response) {
+    res.setHeader('ETag', `"${this.rules.current.set.version}"`);
+    return this.findOr404(this.rules.current.document.rules, id);
+  }
+
+  /** Adds a rule at the end of the written order (its `priority` still applies). */
+  @Post()
+  create(
+    @Body() rule: Record<string, unknown>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    res.status(HttpStatus.CREATED);
+    return this.apply(
+      (current) => {
+        if (current.rules.some((existing) => existing.id === rule?.id)) {
+          throw new HttpException(
+            `a rule with id ${String(rule.id)} exists; PUT /rules/${String(rule.id)} replaces it`,
+            HttpStatus.CONFLICT,
+          );
+        }
+        return { ...current, rules: [...current.rules, rule] };
+      },
+      ifMatch,
+      res,
+    );
+  }
+
+  @Put(':id')
+  replace(
+    @Param('id') id: string,
+    @Body() rule: Record<string, unknown>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.apply(
+      (current) => {
+        this.findOr404(current.rules, id);
+        if (rule?.id !== undefined && rule.id !== id)
+          throw new BadRequestException(`the body's id must be ${id}`);
+        return {
+          ...current,
+          rules: current.rules.map((existing) => (existing.id === id ? { ...rule, id } : existing)),
+        };
+      },
+      ifMatch,
+      res,
+    );
+  }
+
+  @Delete(':id')
+  remove(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.apply(
+      (current) => {
+        this.findOr404(current.rules, id);
+        return { ...current, rules: current.rules.filter((existing) => existing.id !== id) };
+      },
+      ifMatch,
+      res,
+    );
+  }
+
+  private async apply(
+    edit: (current: ActiveRules['document']) => unknown,
+    ifMatch: string | undefined,
+    res: Response,
+  ) {
+    if (!ifMatch) {
+      throw new HttpException(
+        'If-Match is required: send the ETag of GET /rules, so that an edit made meanwhile is not overwritten',
+        HttpStatus.PRECONDITION_REQUIRED,
+      );
+    }
+    const document = edit(structuredClone(this.rules.current.document));
+    try {
+      const active = await this.rules.replace(
+        document,
+        ifMatch.replace(/^W\//, '').replace(/"/g, ''),
+      );
+      res.setHeader('ETag', `"${active.set.version}"`);
+      return {
+        version: active.set.version,
+        warnings: active.set.warnings,
+        document: active.document,
+      };
+    } catch (error) {
+      if (error instanceof RulesValidationError)
+        throw new BadRequestException({ message: error.message, problems: error.problems });
+      throw error;
+    }
+  }
+
+  private compileOr400(document: unknown) {
+    try {
+      return compileRuleSet(document);
+    } catch (error) {
+      if (error instanceof RulesValidationError)
+        throw new BadRequestException({ message: error.message, problems: error.problems });
+      throw error;
+    }
+  }
+
+  private findOr404(rules: Record<string, unknown>[], id: string) {
+    const rule = rules.find((candidate) => candidate.id === id);
+    if (!rule) throw new NotFoundException(`no rule with id ${id}`);
+    return rule;
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  PreconditionFailedException,
+} from '@nestjs/common';
+import { FSWatcher, watch } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
+import { CallsModuleOptions } from '../calls.options';
+import { CALL_STORE, CallStore } from '../store/call-store';
+import { CompiledRuleSet } from './rule-set';
+import { compileRuleSet, RulesValidationError, versionOf } from './rule-set.compiler';
+import { locateProblems, readRulesFile, RulesFileError } from './rules-file';
+
+export interface ActiveRules {
+  set: CompiledRuleSet;
+  document: { rules: Record<string, unknown>[] } & Record<string, unknown>;
+  source: 'file' | 'api';
+  loaded_at: string;
+}
+
+const EMPTY_DOCUMENT = { version: 1, rules: [] };
+
+/**
+ * The live rule set. A new version is compiled whole and swapped in with one assignment, so a
+ * call in flight keeps the version it started with. One source of truth: the rules file when
+ * configured (hot reloaded; a broken edit is refused and the last good rules stay), else the
+ * store, edited through the REST API with optimistic concurrency (ETag / If-Match).
+ */
+@Injectable()
+export class RulesService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Rules');
+  private active!: ActiveRules;
+  private watcher?: FSWatcher;
+  private reloadTimer?: NodeJS.Timeout;
+  /** The last refused file edit, shown by `GET /rules` until a good edit replaces it. */
+  lastReloadError?: string;
+
+  constructor(
+    @Inject(CALLS_MODULE_OPTIONS) private readonly options: CallsModuleOptions,
+    @Inject(CALL_STORE) private readonly store: CallStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.options.rulesFile) {
+      const file = resolve(this.options.rulesFile);
+      this.swap(this.loadFile(file), 'file');
+      this.watch(file);
+      return;
+    }
+    const stored = await this.store.loadRuleSet();
+    if (stored) {
+      this.swap({ set: compileRuleSet(stored.document), document: stored.document }, 'api');
+      return;
+    }
+    const seed = this.options.seedRulesFile
+      ? this.loadFile(resolve(this.options.seedRulesFile))
+      : undefined;
+    const document = seed?.document ?? EMPTY_DOCUMENT;
+    await this.store.saveRuleSet(document, versionOf(document), undefined);
+    this.swap(seed ?? { set: compileRuleSet(document), document }, 'api');
+    if (seed)
+      this.logger.log(
+        `rules seeded from ${this.options.seedRulesFile}; manage them with the REST API`,
+      );
+  }
+
+  onModuleDestroy(): void {
+    this.watcher?.close();
+    clearTimeout(this.reloadTimer);
+  }
+
+  get current(): ActiveRules {
+    return this.active;
+  }
+
+  get managedByFile(): boolean {
+    return this.options.rulesFile !== undefined;
+  }
+
+  /**
+   * Replaces the API-managed rule set if `ifMatch` is the current version. Throws
+   * `RulesValidationError` for a bad set, 409 when a file owns the rules, 412 on a lost race.
+   */
+  async replace(document: unknown, ifMatch: string): Promise<ActiveRules> {
+    if (this.managedByFile) {
+      throw new ConflictException(
+        `rules are managed by the file ${this.options.rulesFile}; edit the file instead`,
+      );
+    }
+    const set = compileRuleSet(document);
+    if (ifMatch !== this.active.set.version) {
+      throw new PreconditionFailedException(
+        `the rules changed since version ${ifMatch}; current version is ${this.active.set.version}: reload and reapply your edit`,
+      );
+    }
+    const saved = await this.store.saveRuleSet(document, set.version, ifMatch);
+    if (!saved) {
+      throw new PreconditionFailedException(
+        `the rules changed since version ${ifMatch}: reload and reapply your edit`,
+      );
+    }
+    this.swap({ set, document }, 'api');
+    return this.active;
+  }
+
+  private loadFile(file: string): { set: CompiledRuleSet; document: unknown } {
+    const parsed = readRulesFile(file);
+    try {
+      return { set: compileRuleSet(parsed.document), document: parsed.document };
+    } catch (error) {
+      if (error instanceof RulesValidationError) throw locateProblems(error, parsed, file);
+      throw error;
+    }
+  }
+
+  private swap(
+    next: { set: CompiledRuleSet; document: unknown },
+    source: ActiveRules['source'],
+  ): void {
+    this.active = {
+      set: next.set,
+      document: next.document as ActiveRules['document'],
+      source,
+      loaded_at: new Date().toISOString(),
+    };
+    this.logger.log(
+      `rules version ${next.set.version} live: ${next.set.rules.length} rule(s) from the ${source}`,
+    );
+    for (const warning of next.set.warnings) this.logger.warn(warning);
+  }
+
+  /** Editors save by rename, so the directory is watched, not the file. */
+  private watch(file: string): void {
+    this.watcher = watch(dirname(file), (_event, name) => {
+      if (name !== null && name !== basename(file)) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reload(file), 50);
+    });
+    this.watcher.unref();
+  }
+
+  /** Reloads the file; a broken edit is refused and the last good rules stay live. */
+  reload(file: string): void {
+    try {
+      const next = this.loadFile(file);
+      if (next.set.version === this.active.set.version) return;
+      this.lastReloadError = undefined;
+      this.swap(next, 'file');
+    } catch (error) {
+      const message = error instanceof RulesFileError ? error.message : (error as Error).message;
+      this.lastReloadError = message;
+      this.logger.error(
+        `rules file edit refused; version ${this.active.set.version} stays live:\n${message}`,
+      );
+    }
+  }
+}

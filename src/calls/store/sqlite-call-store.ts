@@ -1,0 +1,121 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CallRecord, CallStatus, CallStore, StoredRuleSet } from './call-store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  call_id TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_status ON calls (status, id);
+CREATE TABLE IF NOT EXISTS rule_sets (
+  name TEXT PRIMARY KEY,
+  document TEXT NOT NULL,
+  version TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`;
+
+/** Call records (one JSON document per call) and the API's rule set, in SQLite (WAL). */
+export class SqliteCallStore implements CallStore {
+  private readonly db: Database.Database;
+
+  constructor(filename: string) {
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = WAL');
+    // The call's event is already durable in the event store; this record is written on the
+    // path to answering the call, so it does not wait for an fsync (it survives a process crash).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  async create(record: CallRecord): Promise<boolean> {
+    const result = this.db
+      .prepare(
+        'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
+      )
+      .run(record.call_id, record.status, JSON.stringify(record));
+    return result.changes === 1;
+  }
+
+  async update(callId: string, patch: Partial<CallRecord>): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
+        { record: string } | undefined;
+      if (!row) return;
+      const record = { ...(JSON.parse(row.record) as CallRecord), ...patch };
+      this.db
+        .prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?')
+        .run(record.status, JSON.stringify(record), callId);
+    })();
+  }
+
+  async get(callId: string): Promise<CallRecord | undefined> {
+    const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
+      { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as CallRecord) : undefined;
+  }
+
+  async list(query: { before?: number; limit: number; status?: CallStatus }) {
+    const rows = this.db
+      .prepare(
+        `SELECT id, record FROM calls WHERE id < @before AND (@status IS NULL OR status = @status)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({
+        before: query.before ?? Number.MAX_SAFE_INTEGER,
+        status: query.status ?? null,
+        limit: query.limit,
+      }) as {
+      id: number;
+      record: string;
+    }[];
+    return {
+      records: rows.map((row) => JSON.parse(row.record) as CallRecord),
+      cursor: rows.length === query.limit ? rows[rows.length - 1].id : undefined,
+    };
+  }
+
+  async loadRuleSet(): Promise<StoredRuleSet | undefined> {
+    const row = this.db
+      .prepare(`SELECT document, version, updated_at FROM rule_sets WHERE name = 'active'`)
+      .get() as { document: string; version: string; updated_at: string } | undefined;
+    return row
+      ? {
+          document: JSON.parse(row.document) as unknown,
+          version: row.version,
+          updated_at: row.updated_at,
+        }
+      : undefined;
+  }
+
+  async saveRuleSet(
+    document: unknown,
+    version: string,
+    expected: string | undefined,
+  ): Promise<boolean> {
+    return this.db.transaction(() => {
+      const current = this.db
+        .prepare(`SELECT version FROM rule_sets WHERE name = 'active'`)
+        .get() as { version: string } | undefined;
+      if (current?.version !== expected) return false;
+      this.db
+        .prepare(
+          `INSERT INTO rule_sets (name, document, version, updated_at) VALUES ('active', ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET document = excluded.document, version = excluded.version,
+             updated_at = excluded.updated_at`,
+        )
+        .run(JSON.stringify(document), version, new Date().toISOString());
+      return true;
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
