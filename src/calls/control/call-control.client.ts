@@ -77,7 +77,13 @@ export class CallControlClient {
     }
   }
 
-  private perform(client: OpenAI, callId: string, request: ControlRequest): Promise<void> {
+  /** Resolves on any 2xx: the answer's body (if any) is not parsed, so it cannot fail a success. */
+  private async perform(client: OpenAI, callId: string, request: ControlRequest): Promise<void> {
+    const response = await this.call(client, callId, request).asResponse();
+    await response.body?.cancel();
+  }
+
+  private call(client: OpenAI, callId: string, request: ControlRequest) {
     const calls = client.realtime.calls;
     switch (request.type) {
       case 'accept':

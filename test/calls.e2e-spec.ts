@@ -1,0 +1,351 @@
+import { Injectable, Module } from '@nestjs/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { stringify } from 'yaml';
+import { CallsModule } from '../src/calls/calls.module';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
+import { FakeOpenAI } from './support/fake-openai';
+import { sampleEvent } from './support/sample-events';
+import { signDelivery } from './support/signing';
+import { createTestApp, eventually, TestApp } from './support/test-app';
+
+const TOKEN = 'calls-admin-token';
+const MONDAY_10_NY = new Date('2026-11-23T15:00:00Z');
+
+const RULES = {
+  version: 1,
+  settings: { default_country: 'US', timezone: 'America/New_York' },
+  rules: [
+    {
+      id: 'withheld',
+      priority: 10,
+      when: { field: 'caller.withheld', equals: true },
+      action: { reject: { status_code: 603 } },
+    },
+    {
+      id: 'vip',
+      priority: 20,
+      when: {
+        all: [
+          { field: 'called.number', equals: '800-555-0100' },
+          { header: 'x-account-tier', in: ['gold', 'platinum'] },
+          { field: 'caller.display_name', regex: '^(?<first>\\w+)' },
+        ],
+      },
+      action: {
+        accept: {
+          model: 'gpt-realtime',
+          instructions: 'Greet {{captures.first}}. The account tier is {{headers.x-account-tier}}.',
+          audio: { output: { voice: 'marin' } },
+          tools: [{ type: 'function', name: 'lookup_account', parameters: { type: 'object' } }],
+        },
+      },
+    },
+    {
+      id: 'office-hours',
+      when: {
+        all: [
+          { field: 'called.number', equals: '+18005550100' },
+          { time: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '18:00' } },
+        ],
+      },
+      action: { accept: { model: 'gpt-realtime-mini', instructions: 'Support.' } },
+    },
+    {
+      id: 'forwarded',
+      when: { field: 'diversion.user', regex: '^(?<ext>2\\d\\d)$' },
+      action: { refer: { target_uri: 'sip:{{captures.ext}}@pbx.example.com' } },
+    },
+  ],
+  default: { reject: { status_code: 404 } },
+};
+
+interface CallEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** A user's module following every call, as the README shows. */
+@Injectable()
+class CallWatcher {
+  readonly seen: CallEvent[] = [];
+
+  @OnWebhookEvent('call.*')
+  follow(event: CallEvent): void {
+    this.seen.push(event);
+  }
+}
+
+@Module({ providers: [CallWatcher] })
+class WatcherModule {}
+
+describe('calls: realtime.call.incoming routed by SIP headers, carried out through OpenAI', () => {
+  let fake: FakeOpenAI;
+  let t: TestApp;
+  let dir: string;
+  let clock: Date;
+
+  async function start(
+    options: { apiKey?: string | null; rules?: object; fromFile?: boolean } = {},
+  ) {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-calls-'));
+    const rulesFile = join(dir, 'rules.yaml');
+    writeFileSync(rulesFile, stringify(options.rules ?? RULES));
+    t = await createTestApp({
+      options: { adminToken: TOKEN },
+      imports: [
+        WatcherModule,
+        CallsModule.forRoot({
+          store: new SqliteCallStore(':memory:'),
+          ...(options.fromFile === false ? { seedRulesFile: rulesFile } : { rulesFile }),
+          now: () => clock,
+          callControl: {
+            apiKey: options.apiKey === null ? undefined : (options.apiKey ?? 'sk-test'),
+            baseURL: fake.baseURL,
+            attemptTimeoutMs: 300,
+            retryBaseMs: 10,
+          },
+        }),
+      ],
+    });
+    return rulesFile;
+  }
+
+  beforeEach(async () => {
+    fake = await FakeOpenAI.start();
+    clock = MONDAY_10_NY;
+  });
+  afterEach(async () => {
+    await t?.close();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (method: 'get' | 'post' | 'put' | 'delete', path: string) =>
+    request(t.app.getHttpServer())[method](path).set('Authorization', `Bearer ${TOKEN}`);
+
+  async function ring(
+    sipHeaders: { name: string; value: string }[],
+    callId = `rtc_${Math.random().toString(16).slice(2)}`,
+  ) {
+    const body = sampleEvent('realtime.call.incoming', {
+      data: { call_id: callId, sip_headers: sipHeaders },
+    });
+    await t.deliver(signDelivery(JSON.stringify(body))).expect(200);
+    return { callId, body };
+  }
+
+  async function recordOf(callId: string, status: string) {
+    let record: Record<string, unknown> = {};
+    await eventually(async () => {
+      record = (await admin('get', `/calls/${callId}`).expect(200)).body;
+      expect(record.status).toBe(status);
+    });
+    return record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+
+  it('accepts a VIP call with the rendered session: quoted display name, tel: URI, compact and lower-case names', async () => {
+    await start();
+    const { callId } = await ring([
+      {
+        name: 'f',
+        value: '"Alice \\"Al\\" Smith" <sip:+14155550123@pbx.example.com;user=phone>;tag=9',
+      },
+      { name: 't', value: '<tel:1-800-555-0100>' },
+      { name: 'x-account-tier', value: 'gold' },
+      { name: 'i', value: 'a84b4c76e66710@pbx.example.com' },
+    ]);
+    const [sent] = await fake.waitForRequests(1);
+    expect(sent).toMatchObject({
+      method: 'POST',
+      path: `/v1/realtime/calls/${callId}/accept`,
+      authorization: 'Bearer sk-test',
+    });
+    expect(sent.body).toEqual({
+      type: 'realtime',
+      model: 'gpt-realtime',
+      instructions: 'Greet Alice. The account tier is gold.',
+      audio: { output: { voice: 'marin' } },
+      tools: [{ type: 'function', name: 'lookup_account', parameters: { type: 'object' } }],
+    });
+    const record = await recordOf(callId, 'completed');
+    expect(record.decision).toMatchObject({
+      route: 'rule',
+      rule: 'vip',
+      captures: { first: 'Alice' },
+    });
+    expect(record.decision.explanation.rules_before).toEqual([]);
+    expect(record.openai).toMatchObject({ ok: true, status: 200, attempts: 1 });
+    expect(record.timings.answered_after_ms).toEqual(expect.any(Number));
+    const watcher = t.app.get(CallWatcher);
+    await eventually(() =>
+      expect(watcher.seen.map((e) => e.type)).toEqual(['call.routed', 'call.accepted']),
+    );
+    expect(watcher.seen[0].data).toMatchObject({ call_id: callId, rule: 'vip', route: 'rule' });
+  });
+
+  it('takes the caller from P-Asserted-Identity and declines a withheld number with 603', async () => {
+    await start();
+    const { callId } = await ring([
+      { name: 'From', value: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1' },
+      { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+    ]);
+    const [sent] = await fake.waitForRequests(1);
+    expect(sent).toMatchObject({
+      path: `/v1/realtime/calls/${callId}/reject`,
+      body: { status_code: 603 },
+    });
+    await recordOf(callId, 'completed');
+
+    const second = await ring([
+      { name: 'From', value: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1' },
+      { name: 'P-Asserted-Identity', value: '<sip:+1 415 555 0123@carrier.example>' },
+      { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+    ]);
+    await fake.waitForRequests(2);
+    expect(fake.requests[1]).toMatchObject({
+      path: `/v1/realtime/calls/${second.callId}/accept`,
+      body: { model: 'gpt-realtime-mini' },
+    });
+  });
+
+  it('follows time windows on a fixed clock, and falls to the default route outside them', async () => {
+    await start();
+    clock = new Date('2026-11-28T15:00:00Z'); // Saturday 10:00 in New York
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:+14155550123@pbx.example.com>' },
+      { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+    ]);
+    const [sent] = await fake.waitForRequests(1);
+    expect(sent).toMatchObject({
+      path: `/v1/realtime/calls/${callId}/reject`,
+      body: { status_code: 404 },
+    });
+    const record = await recordOf(callId, 'completed');
+    expect(record.decision.route).toBe('default');
+    expect(record.decision.explanation.rules_before).toContainEqual({
+      rule: 'office-hours',
+      failed: expect.stringContaining('it is sat 10:00 in America/New_York'),
+    });
+  });
+
+  it('refers a forwarded call using a capture from a repeated Diversion header', async () => {
+    await start();
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:+14155550123@pbx.example.com>' },
+      { name: 'To', value: '<sip:+18885550111@sip.api.openai.com>' },
+      { name: 'Diversion', value: '<sip:900@pbx.example.com>;reason=busy' },
+      { name: 'DIVERSION', value: '<sip:204@pbx.example.com>;reason=no-answer' },
+    ]);
+    const [sent] = await fake.waitForRequests(1);
+    expect(sent).toMatchObject({
+      path: `/v1/realtime/calls/${callId}/refer`,
+      body: { target_uri: 'sip:204@pbx.example.com' },
+    });
+  });
+
+  it('retries a 500 and records both attempts', async () => {
+    await start();
+    fake.reply({ status: 500, body: { error: { message: 'boom' } } }, { status: 200 });
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    await fake.waitForRequests(2);
+    const record = await recordOf(callId, 'completed');
+    expect(record.openai).toMatchObject({ ok: true, attempts: 2 });
+  });
+
+  it('records a 404 as the caller having hung up: not retried, not an action failure', async () => {
+    await start();
+    fake.reply({
+      status: 404,
+      body: { error: { code: 'call_id_not_found', message: 'Call not found' } },
+    });
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'caller_gone');
+    expect(record.openai).toMatchObject({ ok: false, status: 404, attempts: 1 });
+    expect(record.openai.error).toContain('call_id_not_found');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fake.requests).toHaveLength(1);
+    const watcher = t.app.get(CallWatcher);
+    await eventually(() =>
+      expect(watcher.seen.map((e) => e.type)).toEqual(['call.routed', 'call.not_found']),
+    );
+  });
+
+  it('gives up after bounded attempts when OpenAI times out, and says so', async () => {
+    await start();
+    fake.reply('hang', 'hang', 'hang');
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'failed');
+    expect(record.openai).toMatchObject({ ok: false, attempts: 3 });
+    expect(fake.requests).toHaveLength(3);
+    const watcher = t.app.get(CallWatcher);
+    await eventually(() => expect(watcher.seen.map((e) => e.type)).toContain('call.action_failed'));
+  });
+
+  it('never acts twice on one call, even when it arrives again under another webhook-id', async () => {
+    await start();
+    const headers = [
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ];
+    const { callId } = await ring(headers, 'rtc_same');
+    await ring(headers, callId);
+    await fake.waitForRequests(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('decides and records but sends nothing without an API key (dry mode)', async () => {
+    await start({ apiKey: null });
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'dry_run');
+    expect(record.decision.rule).toBe('office-hours');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('lets an operator hang up or transfer a live call', async () => {
+    await start();
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    await fake.waitForRequests(1);
+    await admin('post', `/calls/${callId}/refer`)
+      .send({ target_uri: 'tel:+14155550199' })
+      .expect(200);
+    await admin('post', `/calls/${callId}/hangup`).expect(200);
+    expect(fake.requests.slice(1).map((r) => [r.path, r.body])).toEqual([
+      [`/v1/realtime/calls/${callId}/refer`, { target_uri: 'tel:+14155550199' }],
+      [`/v1/realtime/calls/${callId}/hangup`, undefined],
+    ]);
+    const bad = await admin('post', `/calls/${callId}/refer`)
+      .send({ target_uri: 'http://example.com' })
+      .expect(400);
+    expect(JSON.stringify(bad.body.message)).toContain(
+      'target_uri must be a sip:, sips: or tel: URI',
+    );
+    await admin('post', '/calls/rtc_unknown/hangup').expect(404);
+    fake.reply({ status: 400, body: { error: { message: 'call not active' } } });
+    await admin('post', `/calls/${callId}/hangup`).expect(502);
+    const list = await admin('get', '/calls?limit=10').expect(200);
+    expect(list.body.calls[0]).toMatchObject({
+      call_id: callId,
+      operator_actions: [{ action: 'refer' }, { action: 'hangup' }, { action: 'hangup' }],
+    });
+  });
+});

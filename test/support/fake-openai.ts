@@ -1,0 +1,89 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  authorization?: string;
+  body: unknown;
+  /** ms since the epoch when the request arrived. */
+  at: number;
+}
+
+/** How the fake answers one request: a status (and body), or `hang` to never answer. */
+export type Reply = { status: number; body?: unknown } | 'hang';
+
+/**
+ * A small HTTP server on loopback standing in for OpenAI's call control API. It records every
+ * request and answers from a script (default 200), so tests see exactly what was sent.
+ */
+export class FakeOpenAI {
+  readonly requests: RecordedRequest[] = [];
+  private readonly script: Reply[] = [];
+  private readonly hanging = new Set<ServerResponse>();
+  private server!: Server;
+  private waiters: (() => void)[] = [];
+
+  static async start(): Promise<FakeOpenAI> {
+    const fake = new FakeOpenAI();
+    fake.server = createServer((req, res) => fake.handle(req, res));
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** The base URL to give the SDK (`OPENAI_BASE_URL`). */
+  get baseURL(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** The next requests are answered with these replies, in order; then 200 again. */
+  reply(...replies: Reply[]): void {
+    this.script.push(...replies);
+  }
+
+  /** Resolves once `count` requests have arrived (bounded by `timeoutMs`). */
+  async waitForRequests(count: number, timeoutMs = 5000): Promise<RecordedRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} request(s), got ${this.requests.length}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.requests;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString();
+      this.requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        authorization: req.headers.authorization,
+        body: text ? (JSON.parse(text) as unknown) : undefined,
+        at: Date.now(),
+      });
+      for (const wake of this.waiters.splice(0)) wake();
+      const reply = this.script.shift() ?? { status: 200 };
+      if (reply === 'hang') {
+        this.hanging.add(res);
+        return;
+      }
+      // A success has an empty body (sent chunked, under a JSON content type: the client must
+      // not need to parse it); an error is a JSON document.
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      if (reply.body !== undefined) res.write(JSON.stringify(reply.body));
+      res.end();
+    });
+  }
+}
