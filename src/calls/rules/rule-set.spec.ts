@@ -331,6 +331,25 @@ describe('routing rules', () => {
     expect(decision.route).toBe('default');
   });
 
+  it('property: deciding never throws, whatever the header names and values', () => {
+    const set = compileRuleSet({
+      rules: [
+        { id: 'a', when: { all: [{ field: 'caller.number', dial: '_1NXX.' }, { header: 'X-A', regex: '(?<x>.+)' }] }, action: { refer: { target_uri: 'sip:{{captures.x}}@pbx' } } },
+        { id: 'b', when: { any: [{ field: 'diversion.params.reason', in: ['busy'] }, { not: { field: 'to.host', glob: '*.example.*' } }] }, action: accept },
+        { id: 'c', when: { all: [{ header: 'X-N', gte: 3 }, { field: 'pai.display_name', contains: 'x' }] }, action: { accept: { instructions: '{{headers.x-n}} {{from.user}}' } } },
+        { id: 'd', when: { time: { days: ['mon'], from: '22:00', to: '02:00' } }, action: accept },
+      ],
+    });
+    const names = fc.oneof(fc.constantFrom('From', 'f', 'To', 't', 'P-Asserted-Identity', 'Diversion', 'X-A', 'X-N', 'Privacy'), fc.string());
+    fc.assert(
+      fc.property(fc.array(fc.record({ name: names, value: fc.string({ maxLength: 200 }) }), { maxLength: 10 }), fc.date({ noInvalidDate: true }), (headers, at) => {
+        const decision = set.decide(deriveCallFacts('rtc_p', headers, 'US'), at);
+        expect(['rule', 'default', 'on_error']).toContain(decision.route);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('property: the index never changes the decision', () => {
     const tiers = ['gold', 'silver', 'bronze', 'GOLD'];
     const numbers = ['+18005550100', '+18005550101', '(800) 555-0102', '+4930123456'];

@@ -1,0 +1,262 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { CallsModule } from '../src/calls/calls.module';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { createTestApp, eventually, TestApp } from './support/test-app';
+
+const TOKEN = 'rules-admin-token';
+const accept = { accept: { model: 'gpt-realtime' } };
+const SEED = {
+  version: 1,
+  settings: { default_country: 'US', timezone: 'UTC' },
+  rules: [
+    { id: 'sales', when: { field: 'called.number', equals: '+18005550100' }, action: accept },
+    {
+      id: 'support',
+      when: { field: 'called.number', equals: '+18005550200' },
+      action: { refer: { target_uri: 'tel:+14155550199' } },
+    },
+  ],
+};
+const CALL = [
+  { name: 'From', value: '<sip:+14155550123@pbx.example.com>' },
+  { name: 'To', value: '<sip:+18005550200@sip.api.openai.com>' },
+];
+
+describe('rules API', () => {
+  let t: TestApp;
+  let dir: string;
+
+  async function start(mode: 'api' | 'file', document: unknown = SEED) {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-rules-'));
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify(document, null, 2));
+    t = await createTestApp({
+      options: { adminToken: TOKEN },
+      imports: [
+        CallsModule.forRoot({
+          store: new SqliteCallStore(':memory:'),
+          ...(mode === 'file' ? { rulesFile: file } : { seedRulesFile: file }),
+        }),
+      ],
+    });
+    return file;
+  }
+  afterEach(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (method: 'get' | 'post' | 'put' | 'delete', path: string) =>
+    request(t.app.getHttpServer())[method](path).set('Authorization', `Bearer ${TOKEN}`);
+
+  it('answers 401 without the admin token', async () => {
+    await start('api');
+    await request(t.app.getHttpServer()).get('/rules').expect(401);
+    await request(t.app.getHttpServer())
+      .post('/rules/evaluate')
+      .send({ sip_headers: CALL })
+      .expect(401);
+  });
+
+  describe('POST /rules/evaluate', () => {
+    it('names the matched rule, the rendered action and why each earlier rule failed', async () => {
+      await start('api');
+      const response = await admin('post', '/rules/evaluate')
+        .send({ sip_headers: CALL })
+        .expect(200);
+      expect(response.body).toMatchObject({
+        route: 'rule',
+        rule: 'support',
+        action: { type: 'refer', target_uri: 'tel:+14155550199' },
+        explanation: {
+          matched: 'support',
+          rules_before: [
+            {
+              rule: 'sales',
+              failed: 'rules[0].when: called.number is "+18005550200", expected "+18005550100"',
+            },
+          ],
+        },
+      });
+    });
+
+    it('tries an unsaved rule set, and refuses a broken one with every problem', async () => {
+      await start('api');
+      const candidate = { rules: [{ id: 'all', action: { reject: { status_code: 486 } } }] };
+      const ok = await admin('post', '/rules/evaluate')
+        .send({ sip_headers: CALL, rules: candidate })
+        .expect(200);
+      expect(ok.body.action).toEqual({ type: 'reject', status_code: 486 });
+      const broken = { rules: [{ id: 'x', when: { header: 'X', regex: '(' }, action: accept }] };
+      const refused = await admin('post', '/rules/evaluate')
+        .send({ sip_headers: CALL, rules: broken })
+        .expect(400);
+      expect(refused.body.problems).toEqual([
+        {
+          path: 'rules[0].when.regex',
+          message: expect.stringContaining('invalid regular expression'),
+        },
+      ]);
+    });
+
+    it.each([
+      ['no headers', {}, 'sip_headers'],
+      ['a header without a value', { sip_headers: [{ name: 'From' }] }, 'sip_headers.0.value'],
+      ['a bad time', { sip_headers: CALL, at: 'tomorrow' }, 'at'],
+      ['an unknown field', { sip_headers: CALL, colour: 'red' }, 'colour'],
+    ])('refuses %s with 400', async (_case, body, field) => {
+      await start('api');
+      const response = await admin('post', '/rules/evaluate').send(body).expect(400);
+      expect(JSON.stringify(response.body.message)).toContain(field);
+    });
+  });
+
+  describe('when the store owns the rules', () => {
+    it('creates, replaces, reorders and deletes rules, each guarded by If-Match', async () => {
+      await start('api');
+      const first = await admin('get', '/rules').expect(200);
+      const etag = first.headers.etag;
+      expect(first.body).toMatchObject({
+        source: 'api',
+        document: { rules: [{ id: 'sales' }, { id: 'support' }] },
+      });
+
+      await admin('post', '/rules').send({ id: 'vip', action: accept }).expect(428);
+      const created = await admin('post', '/rules')
+        .set('If-Match', etag)
+        .send({ id: 'vip', priority: 1, action: accept })
+        .expect(201);
+      expect(created.headers.etag).not.toBe(etag);
+
+      // A second operator still holding the old version loses, loudly.
+      const stale = await admin('delete', '/rules/sales').set('If-Match', etag).expect(412);
+      expect(stale.body.message).toContain('changed since');
+
+      const evaluated = await admin('post', '/rules/evaluate')
+        .send({ sip_headers: CALL })
+        .expect(200);
+      expect(evaluated.body.rule).toBe('vip');
+
+      let current = created.headers.etag;
+      const replaced = await admin('put', '/rules/vip')
+        .set('If-Match', current)
+        .send({ when: { header: 'X-Tier', equals: 'gold' }, action: accept })
+        .expect(200);
+      current = replaced.headers.etag;
+      const reordered = await admin('put', '/rules/order')
+        .set('If-Match', current)
+        .send({ ids: ['support', 'vip', 'sales'] })
+        .expect(200);
+      expect(reordered.body.document.rules.map((r: { id: string }) => r.id)).toEqual([
+        'support',
+        'vip',
+        'sales',
+      ]);
+      current = reordered.headers.etag;
+      await admin('put', '/rules/order')
+        .set('If-Match', current)
+        .send({ ids: ['support'] })
+        .expect(400);
+      await admin('delete', '/rules/sales').set('If-Match', current).expect(200);
+      const after = await admin('get', '/rules').expect(200);
+      expect(after.body.document.rules.map((r: { id: string }) => r.id)).toEqual([
+        'support',
+        'vip',
+      ]);
+      await admin('get', '/rules/sales').expect(404);
+      expect((await admin('get', '/rules/vip').expect(200)).body).toMatchObject({ id: 'vip' });
+    });
+
+    it('refuses an invalid rule with the path of each problem and keeps the rules as they were', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const refused = await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({
+          id: 'bad',
+          when: { field: 'caller.phone', equals: '1' },
+          action: { reject: { status_code: 200 } },
+        })
+        .expect(400);
+      expect(refused.body.problems.map((p: { path: string }) => p.path)).toEqual([
+        'rules[2].action.reject.status_code',
+      ]);
+      await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({ id: 'sales', action: accept })
+        .expect(409);
+      expect((await admin('get', '/rules').expect(200)).headers.etag).toBe(headers.etag);
+    });
+
+    it('warns on save about a rule an earlier one makes unreachable', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const saved = await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({
+          id: 'sales-gold',
+          when: {
+            all: [
+              { field: 'called.number', equals: '+18005550100' },
+              { header: 'X-Tier', equals: 'gold' },
+            ],
+          },
+          action: accept,
+        })
+        .expect(201);
+      expect(saved.body.warnings).toEqual([
+        'rule "sales-gold" is unreachable: the earlier rule "sales" matches every call it would',
+      ]);
+    });
+  });
+
+  describe('when a rules file owns the rules', () => {
+    it('refuses API edits with 409 and says where to edit', async () => {
+      await start('file');
+      const { headers, body } = await admin('get', '/rules').expect(200);
+      expect(body.source).toBe('file');
+      const refused = await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({ id: 'x', action: accept })
+        .expect(409);
+      expect(refused.body.message).toContain('edit the file instead');
+    });
+
+    it('reloads a good edit, and refuses a broken one with its line while the last good rules stay live', async () => {
+      const file = await start('file');
+      const before = (await admin('get', '/rules').expect(200)).body.version;
+      const edited = { ...SEED, rules: [SEED.rules[1]] };
+      writeFileSync(file, JSON.stringify(edited, null, 2));
+      await eventually(async () => {
+        const now = await admin('get', '/rules').expect(200);
+        expect(now.body.version).not.toBe(before);
+        expect(now.body.document.rules.map((r: { id: string }) => r.id)).toEqual(['support']);
+      });
+      const good = (await admin('get', '/rules').expect(200)).body.version;
+
+      const broken = JSON.stringify(
+        {
+          ...SEED,
+          rules: [
+            { id: 'support', when: { field: 'called.number', dial: '_1800Q' }, action: accept },
+          ],
+        },
+        null,
+        2,
+      );
+      writeFileSync(file, broken);
+      await eventually(async () => {
+        const now = await admin('get', '/rules').expect(200);
+        expect(now.body.last_refused_edit).toContain('rules[0].when.dial');
+      });
+      const now = await admin('get', '/rules').expect(200);
+      expect(now.body.version).toBe(good);
+      const line = broken.split('\n').findIndex((l) => l.includes('_1800Q')) + 1;
+      expect(now.body.last_refused_edit).toContain(`rules.json:${line}:`);
+      expect(readFileSync(file, 'utf8')).toBe(broken);
+    });
+  });
+});
