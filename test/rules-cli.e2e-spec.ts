@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const CLI = join(ROOT, 'dist', 'calls', 'rules', 'rules-cli.js');
+
+/** `npm run rules:test -- <rules> [cases]`, as a user's CI would run it. */
+function rulesTest(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return { code: result.status, output: result.stdout + result.stderr };
+}
+
+describe('rules:test, the offline rules tester', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes the shipped example rules against their sample calls', () => {
+    const { code, output } = rulesTest('rules/example.yaml', 'rules/example.cases.yaml');
+    expect(output).toContain('rules/example.yaml: valid');
+    expect(output).toContain('6 of 6 case(s) decide as expected');
+    expect(code).toBe(0);
+  });
+
+  it('fails a case that decides otherwise, naming the condition that failed', () => {
+    const cases = join(dir, 'cases.yaml');
+    writeFileSync(
+      cases,
+      [
+        '- name: gold caller on the wrong number',
+        '  sip_headers:',
+        '    - { name: From, value: "<sip:+14155550123@pbx>" }',
+        '    - { name: To, value: "<sip:+18885550100@sip.api.openai.com>" }',
+        '    - { name: X-Account-Tier, value: gold }',
+        '  expect: { rule: vip-support }',
+      ].join('\n'),
+    );
+    const { code, output } = rulesTest('rules/example.yaml', cases);
+    expect(output).toContain('FAIL gold caller on the wrong number');
+    expect(output).toContain('expected rule vip-support, got default');
+    expect(output).toContain('called.number is "+18885550100"');
+    expect(code).toBe(1);
+  });
+
+  it('refuses a broken rules file with the line of each problem', () => {
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(
+      rules,
+      [
+        'rules:',
+        '  - id: a',
+        '    when: { header: X-Tier, regex: "(" }',
+        '    action: { reject: {} }',
+      ].join('\n'),
+    );
+    const { code, output } = rulesTest(rules);
+    expect(output).toContain(`${rules}:3: rules[0].when.regex: invalid regular expression`);
+    expect(code).toBe(1);
+  });
+
+  it('refuses a file that is not YAML, with its line', () => {
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, 'rules:\n  - id: a\n  action: [unclosed\n');
+    const { code, output } = rulesTest(rules);
+    expect(output).toMatch(/rules\.yaml:\d+: not valid YAML/);
+    expect(code).toBe(1);
+  });
+});
