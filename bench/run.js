@@ -1,7 +1,10 @@
-// `npm run bench`: every figure is measured in this run, on this machine, and every aim is a
-// ratio against a baseline measured in the same run.
+// `npm run bench [-- webhooks|calls]`: every figure is measured in this run, on this machine.
+// Webhook throughput is compared with baselines served in the same run; rule evaluation with
+// the same rules evaluated one by one; call latency against its absolute aim (p99 < 10 ms).
 const { benchVerify } = require('./verify');
 const { benchServer } = require('./http');
+const { benchRules } = require('./rules');
+const { benchCallLatency } = require('./call-latency');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -10,10 +13,18 @@ const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main() {
+  const only = process.argv[2];
+  if (only && !['webhooks', 'calls'].includes(only))
+    throw new Error('usage: npm run bench [-- webhooks|calls]');
   console.log(
     `node ${process.version}, ${require('node:os').cpus().length} cores; ${SECONDS} s per server, ${CONNECTIONS} connections\n`,
   );
 
+  if (only !== 'calls') await webhooks();
+  if (only !== 'webhooks') await calls();
+}
+
+async function webhooks() {
   console.log('Verify step alone (verify + JSON.parse of a realistic realtime.call.incoming body)');
   const verify = await benchVerify();
   for (const r of verify)
@@ -48,6 +59,27 @@ async function main() {
   console.log(
     `\n  a/b = ${fmt(ab, 2)} (aim >= 0.5)   a/c = ${fmt(ac, 2)} (aim >= 2)   a/d = ${fmt(ad, 2)} (share of Nest's own floor)`,
   );
+}
+
+async function calls() {
+  console.log('\nRule evaluation per call (decide; the index serves equals/in conditions)');
+  for (const r of benchRules()) {
+    console.log(
+      `  ${String(r.size).padStart(6)} rules: ${fmt(r.decideUs, 2).padStart(6)} µs indexed   ${fmt(r.linearUs, 1).padStart(9)} µs one by one (dry run)   ${fmt(r.withFactsUs, 1).padStart(5)} µs incl. reading the SIP headers`,
+    );
+  }
+  console.log('  (aim: under 50 µs per call at 10,000 rules)');
+
+  const rate = Number(process.env.BENCH_CALL_RATE || 200);
+  const latency = await benchCallLatency({ rate, seconds: SECONDS });
+  console.log(
+    `\nWebhook sent -> accept request at a fake OpenAI, ${rate} calls/s for ${SECONDS} s after a 2 s warm-up (real service, own process)`,
+  );
+  console.log(
+    `  ${latency.accepted}/${latency.total} accepted   p50 ${fmt(latency.p50Ms, 2)} ms   p99 ${fmt(latency.p99Ms, 2)} ms   max ${fmt(latency.maxMs, 1)} ms   (aim: p99 under 10 ms)`,
+  );
+  if (latency.failed > 0 || latency.accepted < latency.total)
+    throw new Error('some calls were not accepted');
 }
 
 main().catch((error) => {

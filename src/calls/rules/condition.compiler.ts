@@ -208,7 +208,9 @@ function compileComparison(
   const label = describeSubject(subject);
   const fold = (value: string) => (caseSensitive ? value : value.toLowerCase());
   const asNumber = isNumberField(subject);
-  const normalize = (value: string) =>
+  // The call's `*.number` values are normalised once, when its facts are derived; a rule's
+  // numbers are normalised here, once, when the rules are compiled.
+  const operandOf = (value: string) =>
     fold(asNumber ? normalizePhoneNumber(value, options.defaultCountry) : value);
   const values = (context: EvaluationContext) => resolveSubject(context.facts, subject);
   const shown = (found: string[]) =>
@@ -235,9 +237,9 @@ function compileComparison(
     case 'equals':
     case 'in': {
       const list = operator === 'equals' ? [scalar(operand, opPath)] : stringList(operand, opPath);
-      const wanted = new Set(list.map(normalize));
+      const wanted = new Set(list.map(operandOf));
       const condition = predicate(
-        (value) => wanted.has(normalize(value)),
+        (value) => wanted.has(fold(value)),
         operator === 'equals'
           ? `expected ${JSON.stringify(list[0])}`
           : `expected one of ${JSON.stringify(list)}`,
@@ -245,7 +247,7 @@ function compileComparison(
       condition.exact = {
         key: indexKey(subject, caseSensitive),
         values: [...wanted],
-        lookup: (context) => values(context).map(normalize),
+        lookup: (context) => values(context).map(fold),
       };
       return condition;
     }
@@ -257,10 +259,10 @@ function compileComparison(
         asNumber && operator === 'prefix' ? fold(text.replace(/[()\-. ]/g, '')) : fold(text);
       const test =
         operator === 'prefix'
-          ? (v: string) => normalize(v).startsWith(wanted)
+          ? (v: string) => fold(v).startsWith(wanted)
           : operator === 'suffix'
-            ? (v: string) => normalize(v).endsWith(wanted)
-            : (v: string) => normalize(v).includes(wanted);
+            ? (v: string) => fold(v).endsWith(wanted)
+            : (v: string) => fold(v).includes(wanted);
       const verb = {
         prefix: 'does not start with',
         suffix: 'does not end with',
@@ -283,10 +285,8 @@ function compileComparison(
       } catch (error) {
         throw new ConditionError(opPath, (error as Error).message);
       }
-      const subjectValue = (v: string) =>
-        asNumber ? normalizePhoneNumber(v, options.defaultCountry) : v;
       return predicate(
-        (v) => pattern.match(subjectValue(v)) ?? false,
+        (v) => pattern.match(v) ?? false,
         `which does not match ${operator} ${JSON.stringify(source)}`,
       );
     }

@@ -10,6 +10,8 @@ export interface TimeWindow {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Last answer per zone: every call within the same minute shares it (offsets are whole minutes). */
+const lastMinute = new Map<string, { epochMinute: number; day: number; minute: number }>();
 
 /** Throws with a clear message for an unknown IANA zone. */
 export function assertTimeZone(timezone: string): void {
@@ -22,6 +24,15 @@ export function assertTimeZone(timezone: string): void {
 
 /** Local weekday and minute of the day in a zone, daylight saving included. */
 export function localTime(at: Date, timezone: string): { day: number; minute: number } {
+  const epochMinute = Math.floor(at.getTime() / 60_000);
+  const cached = lastMinute.get(timezone);
+  if (cached?.epochMinute === epochMinute) return cached;
+  const computed = { epochMinute, ...formatLocalTime(at, timezone) };
+  lastMinute.set(timezone, computed);
+  return computed;
+}
+
+function formatLocalTime(at: Date, timezone: string): { day: number; minute: number } {
   let formatter = formatters.get(timezone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', {
