@@ -46,8 +46,21 @@ function sign(body, id = `wh_${hex()}`, timestamp = String(Math.floor(Date.now()
   };
 }
 
-function makeDeliveries(count) {
-  return Array.from({ length: count }, () => sign(incomingCallBody()));
+/** A background response finished: the high-volume event of most applications. */
+function responseCompletedBody() {
+  return JSON.stringify({
+    id: `evt_${hex()}`,
+    object: 'event',
+    created_at: Math.floor(Date.now() / 1000),
+    type: 'response.completed',
+    data: { id: `resp_${hex()}` },
+  });
 }
 
-module.exports = { SECRET, makeDeliveries, incomingCallBody, sign };
+const BODIES = { call: incomingCallBody, response: responseCompletedBody };
+
+function makeDeliveries(count, kind = 'call') {
+  return Array.from({ length: count }, () => sign(BODIES[kind]()));
+}
+
+module.exports = { SECRET, makeDeliveries, incomingCallBody, responseCompletedBody, sign };

@@ -25,8 +25,8 @@ function startServer(file, dataDir) {
 }
 
 /** Every request carries its own freshly signed delivery, so none is a duplicate. */
-async function load(port, { seconds, connections }) {
-  const deliveries = makeDeliveries(Math.ceil(seconds * 12000) + 5000);
+async function load(port, { seconds, connections, kind }) {
+  const deliveries = makeDeliveries(Math.ceil(seconds * 12000) + 5000, kind);
   let next = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/webhooks/openai`,

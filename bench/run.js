@@ -36,16 +36,20 @@ async function webhooks() {
     `  ours vs SDK unwrap: ${fmt(sdk.nsPerOp / ours.nsPerOp, 1)}x faster; vs standardwebhooks: ${fmt(standard.nsPerOp / ours.nsPerOp, 1)}x faster (aim: 10x vs SDK)\n`,
   );
 
+  // (a)-(d) receive response.completed, the high-volume event; (e) shows what a ringing call
+  // costs on top (routing, call record, two lifecycle events), measured by itself below too.
   const servers = [
-    ['a', 'Switchboard full pipeline', 'switchboard.js'],
-    ['b', 'bare Express, read body + 200', 'express-bare.js'],
-    ['c', 'Nest + SDK unwrap + ValidationPipe', 'nest-sdk.js'],
-    ['d', 'bare Nest controller, read body + 200', 'nest-bare.js'],
+    ['a', 'Switchboard full pipeline', 'switchboard.js', 'response'],
+    ['b', 'bare Express, read body + 200', 'express-bare.js', 'response'],
+    ['c', 'Nest + SDK unwrap + ValidationPipe', 'nest-sdk.js', 'response'],
+    ['d', 'bare Nest controller, read body + 200', 'nest-bare.js', 'response'],
+    ['e', 'Switchboard, calls routed (dry mode)', 'switchboard.js', 'call'],
   ];
   const http = {};
   console.log('HTTP on loopback, POST /webhooks/openai, each request a new signed delivery');
-  for (const [key, name, file] of servers) {
-    const r = await benchServer(file, { seconds: SECONDS, connections: CONNECTIONS });
+  console.log('(a)-(d): response.completed; (e): realtime.call.incoming with 8 SIP headers');
+  for (const [key, name, file, kind] of servers) {
+    const r = await benchServer(file, { seconds: SECONDS, connections: CONNECTIONS, kind });
     http[key] = r;
     console.log(
       `  (${key}) ${name.padEnd(36)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors})`,

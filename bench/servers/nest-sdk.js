@@ -5,7 +5,7 @@ require('reflect-metadata');
 const { Body, Controller, HttpCode, Module, Post, Req, ValidationPipe } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const OpenAI = require('openai').default;
-const { RealtimeCallIncomingEvent } = require('../../dist');
+const { ResponseCompletedEvent } = require('../../dist');
 const { SECRET } = require('../deliveries');
 const { announce } = require('./listen');
 
@@ -19,7 +19,7 @@ class WebhookController {
 }
 const descriptor = Object.getOwnPropertyDescriptor(WebhookController.prototype, 'receive');
 Req()(WebhookController.prototype, 'receive', 0);
-Body(new ValidationPipe({ expectedType: RealtimeCallIncomingEvent, whitelist: true }))(
+Body(new ValidationPipe({ expectedType: ResponseCompletedEvent, whitelist: true }))(
   WebhookController.prototype,
   'receive',
   1,
