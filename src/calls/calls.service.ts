@@ -72,6 +72,7 @@ export class CallsService {
     };
     // A redelivery (another webhook-id for the same call) finds the record and does nothing.
     if (!(await this.store.create(record))) {
+      await this.settleInterrupted(callId, context);
       this.logger.warn(`call ${callId} was already routed; event ${event.id} ignored`);
       return;
     }
@@ -156,6 +157,25 @@ export class CallsService {
         ...(outcome ? { attempts: outcome.attempts } : {}),
       });
     }
+  }
+
+  /**
+   * A restart resumed this handler for a call whose action was under way when the process
+   * died. Whether OpenAI got it is unknown, and sending it again could act twice: say so.
+   */
+  private async settleInterrupted(callId: string, context: WebhookEventContext): Promise<void> {
+    const existing = await this.store.get(callId);
+    // A redelivery under another webhook-id is another event (another seq): not this case.
+    if (existing?.status !== 'acting' || existing.event_seq !== context.seq) return;
+    const outcome = {
+      ok: false,
+      attempts: 0,
+      duration_ms: 0,
+      error:
+        'handled again while its action was under way (a restart); outcome unknown, not resent',
+    };
+    await this.store.update(callId, { status: 'failed', openai: outcome });
+    await this.publish(CALL_EVENTS.actionFailed, { call_id: callId, ...outcome });
   }
 
   private async publish(type: string, data: object): Promise<void> {
