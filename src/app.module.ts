@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CallsModule } from './calls/calls.module';
 import { SwitchboardConfig } from './config/switchboard.config';
 import { GenericModule } from './generic/generic.module';
+import { EventStreamModule } from './stream/event-stream.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The commented example rules: `npm start` begins with them when no RULES_FILE is set. */
@@ -25,6 +26,10 @@ export class AppModule {
           adminToken: config.adminToken,
         }),
         GenericModule,
+        EventStreamModule.forRoot({
+          adminToken: config.adminToken,
+          readTokens: config.streamTokens,
+        }),
         CallsModule.forRoot({
           rulesFile: config.rulesFile,
           seedRulesFile: EXAMPLE_RULES_FILE,

@@ -16,6 +16,8 @@ export interface SwitchboardConfig {
   /** Where the secret came from: the environment, or generated for development. */
   webhookSecretSource: 'env' | 'generated';
   adminToken?: string;
+  /** Read-only tokens for the event stream. */
+  streamTokens: string[];
   openaiApiKey?: string;
   openaiBaseUrl?: string;
   rulesFile?: string;
@@ -47,6 +49,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     webhookSecrets: secrets,
     webhookSecretSource: source,
     adminToken: nonEmpty(env.ADMIN_TOKEN),
+    streamTokens: (nonEmpty(env.STREAM_TOKENS) ?? '')
+      .split(',')
+      .map((token) => token.trim())
+      .filter(Boolean),
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),

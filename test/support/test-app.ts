@@ -13,11 +13,14 @@ export interface TestAppOptions {
   options?: Partial<WebhooksModuleOptions>;
   /** `forRootAsync` instead of `forRoot`, to prove both forms behave the same. */
   async?: boolean;
+  /** Listen on a loopback port (for WebSocket clients); `port` tells which. */
+  listen?: boolean;
 }
 
 export interface TestApp {
   app: INestApplication;
   store: SqliteEventStore;
+  port: number;
   deliver(delivery: Delivery): request.Test;
   close(): Promise<void>;
 }
@@ -40,9 +43,15 @@ export async function createTestApp(config: TestAppOptions = {}): Promise<TestAp
   }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
   await app.init();
+  let port = 0;
+  if (config.listen) {
+    await app.listen(0, '127.0.0.1');
+    port = (app.getHttpServer().address() as { port: number }).port;
+  }
   return {
     app,
     store,
+    port,
     deliver: (delivery) =>
       request(app.getHttpServer())
         .post('/webhooks/openai')

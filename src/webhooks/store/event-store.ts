@@ -76,6 +76,14 @@ export interface EventStore {
   openRuns(): Promise<OpenRun[]>;
   /** Forgets events received before the cutoff; returns how many. */
   pruneBefore(receivedBefore: number): Promise<number>;
+  /**
+   * Calls `listener` with every newly stored event once its commit is durable, in sequence
+   * order, in this process. Returns the function that stops the calls. The live stream is built
+   * on it: a subscriber that reads the store after subscribing misses nothing.
+   */
+  subscribe(listener: (event: StoredEvent) => void): () => void;
+  /** The highest sequence number stored so far (0 when empty). */
+  headSeq(): Promise<number>;
   /** True when a write can be made now (readiness). */
   isWritable(): Promise<boolean>;
   close(): Promise<void>;

@@ -109,6 +109,27 @@ describe('SqliteEventStore', () => {
     expect(await types('*')).toHaveLength(3);
   });
 
+  it('announces each new event once its commit is done, in sequence order, and never a duplicate', async () => {
+    const heard: number[] = [];
+    const stop = store.subscribe((event) => heard.push(event.seq));
+    store.subscribe(() => {
+      throw new Error('a broken listener');
+    });
+    const first = newEvent();
+    const appends = [
+      store.append(first, []),
+      store.append(newEvent(), []),
+      store.append(first, []),
+    ];
+    expect(heard).toEqual([]); // nothing before the commit
+    await Promise.all(appends);
+    expect(heard).toEqual([1, 2]);
+    expect(await store.headSeq()).toBe(2);
+    stop();
+    await store.append(newEvent(), []);
+    expect(heard).toEqual([1, 2]);
+  });
+
   it('survives closing and reopening: what was committed is there', async () => {
     const { event } = await store.append(newEvent(), ['A.a']);
     await store.close();

@@ -99,6 +99,9 @@ export class SqliteEventStore implements EventStore {
   };
   private readonly appendOne: (event: NewEvent, handlers: readonly string[]) => AppendResult;
   private queue: QueuedWrite[] = [];
+  private readonly listeners = new Set<(event: StoredEvent) => void>();
+  /** Events inserted by the transaction being committed; announced once it is durable. */
+  private committing: StoredEvent[] = [];
   private flushScheduled = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -157,7 +160,9 @@ export class SqliteEventStore implements EventStore {
       for (const handler of handlers) {
         this.statements.insertRun.run(inserted.seq, handler, event.receivedAt);
       }
-      return { inserted: true, event: { ...event, seq: inserted.seq } };
+      const stored = { ...event, seq: inserted.seq };
+      this.committing.push(stored);
+      return { inserted: true, event: stored };
     };
   }
 
@@ -237,6 +242,28 @@ export class SqliteEventStore implements EventStore {
     return this.statements.prune.run(receivedBefore).changes;
   }
 
+  subscribe(listener: (event: StoredEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async headSeq(): Promise<number> {
+    const row = this.db.prepare('SELECT max(seq) AS seq FROM events').get() as {
+      seq: number | null;
+    };
+    return row.seq ?? 0;
+  }
+
+  private announce(event: StoredEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own; the store and the other listeners go on.
+      }
+    }
+  }
+
   async isWritable(): Promise<boolean> {
     try {
       this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
@@ -277,9 +304,13 @@ export class SqliteEventStore implements EventStore {
       results = this.db.transaction(() => batch.map((item) => item.run()))();
     } catch (error) {
       // Rolled back whole: no caller is told its write is durable, so none is acknowledged.
+      this.committing = [];
       for (const item of batch) item.reject(error);
       return;
     }
+    const committed = this.committing;
+    this.committing = [];
+    for (const event of committed) this.announce(event);
     batch.forEach((item, index) => item.resolve(results[index]));
   }
 }

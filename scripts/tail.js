@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Prints Switchboard's live event stream in a terminal, one line per event.
+//   npm run tail -- --types 'call.*' [--call-ids rtc_1,rtc_2] [--since 120] [--json]
+//                   [--url ws://localhost:3000/events] [--token $ADMIN_TOKEN]
+// Reconnects after a drop, resuming from the last sequence number it printed.
+const { WebSocket: WsClient } = require('ws');
+
+function parseArgs(argv) {
+  const options = {
+    url: process.env.SWITCHBOARD_URL || `ws://localhost:${process.env.PORT || 3000}/events`,
+    token: process.env.ADMIN_TOKEN || process.env.STREAM_TOKEN,
+    types: '*',
+    callIds: undefined,
+    since: undefined,
+    json: false,
+    once: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);
+      return argv[++i];
+    };
+    if (name === '--url') options.url = value();
+    else if (name === '--token') options.token = value();
+    else if (name === '--types') options.types = value();
+    else if (name === '--call-ids') options.callIds = value();
+    else if (name === '--since') options.since = Number(value());
+    else if (name === '--json') options.json = true;
+    else if (name === '--once')
+      options.once = true; // exit on the first disconnect (scripts, tests)
+    else throw new Error(`unknown option ${name}`);
+  }
+  if (!options.token) throw new Error('set ADMIN_TOKEN (or STREAM_TOKEN), or pass --token');
+  return options;
+}
+
+function describe(message) {
+  const event = message.event;
+  const data = event.data || {};
+  const subject = data.call_id || data.id || '';
+  const extra =
+    event.type === 'call.routed'
+      ? ` rule=${data.rule ?? '(default)'} action=${data.action?.type}`
+      : '';
+  const when = new Date((event.created_at || 0) * 1000).toISOString().slice(11, 19);
+  return `#${message.seq} ${when} ${event.type} ${subject}${extra}`;
+}
+
+function run(options) {
+  let lastSeq = options.since;
+  const connect = () => {
+    const socket = new WsClient(options.url, {
+      headers: { Authorization: `Bearer ${options.token}` },
+    });
+    socket.on('open', () => {
+      socket.send(
+        JSON.stringify({
+          op: 'subscribe',
+          types: options.types.split(',').filter(Boolean),
+          ...(options.callIds ? { call_ids: options.callIds.split(',').filter(Boolean) } : {}),
+          ...(lastSeq !== undefined ? { since: lastSeq } : {}),
+        }),
+      );
+    });
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString());
+      if (message.type === 'event') {
+        lastSeq = message.seq;
+        console.log(options.json ? JSON.stringify(message) : describe(message));
+      } else if (message.type === 'error') console.error(`switchboard: ${message.message}`);
+    });
+    socket.on('unexpected-response', (_req, res) => {
+      console.error(`switchboard: the stream refused the connection (HTTP ${res.statusCode})`);
+      process.exit(1);
+    });
+    socket.on('close', (code, reason) => {
+      console.error(`switchboard: disconnected (${code}${reason.length ? ` ${reason}` : ''})`);
+      if (options.once) process.exit(0);
+      setTimeout(connect, 1000);
+    });
+    socket.on('error', () => undefined);
+  };
+  connect();
+}
+
+try {
+  run(parseArgs(process.argv.slice(2)));
+} catch (error) {
+  console.error(`switchboard tail: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,291 @@
+import { Module } from '@nestjs/common';
+import WebSocket from 'ws';
+import { EventStreamModule } from '../src/stream/event-stream.module';
+import { EventStreamServer } from '../src/stream/event-stream.server';
+import { SwitchboardEventPublisher } from '../src/webhooks/switchboard-event.publisher';
+import { sampleEvent } from './support/sample-events';
+import { signDelivery } from './support/signing';
+import { TestStreamClient } from './support/stream-client';
+import { createTestApp, eventually, TestApp } from './support/test-app';
+
+const ADMIN = 'stream-admin-token';
+const READER = 'dashboard-read-token';
+
+describe('WebSocket event stream at /events', () => {
+  let t: TestApp;
+  const clients: TestStreamClient[] = [];
+
+  async function start(stream: Parameters<typeof EventStreamModule.forRoot>[0] = {}) {
+    @Module({
+      imports: [EventStreamModule.forRoot({ adminToken: ADMIN, readTokens: [READER], ...stream })],
+    })
+    class StreamTestModule {}
+    t = await createTestApp({ imports: [StreamTestModule], listen: true });
+  }
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await t?.close();
+  });
+
+  const url = (query = '') => `ws://127.0.0.1:${t.port}/events${query}`;
+  async function connect(query = '', token: string | undefined = ADMIN) {
+    const client = await TestStreamClient.connect(url(query), token);
+    clients.push(client);
+    return client;
+  }
+  async function subscribe(client: TestStreamClient, message: Record<string, unknown>) {
+    const before = client.messages.length;
+    client.send({ op: 'subscribe', ...message });
+    await eventually(() =>
+      expect(
+        client.messages.slice(before).some((m) => m.type === 'caught_up' || m.type === 'error'),
+      ).toBe(true),
+    );
+  }
+  const post = (type: string, overrides: Record<string, unknown> = {}) =>
+    t.deliver(signDelivery(JSON.stringify(sampleEvent(type, overrides)))).expect(200);
+
+  describe('authentication before the upgrade', () => {
+    beforeEach(() => start());
+
+    it.each([
+      ['no token', undefined, ''],
+      ['a wrong token', 'not-the-token', ''],
+      ['a wrong token in the query', undefined, '?token=nope'],
+    ])('refuses %s with HTTP 401 and no socket', async (_case, token, query) => {
+      await expect(TestStreamClient.connect(url(query), token)).rejects.toThrow('HTTP 401');
+      expect(t.app.get(EventStreamServer).clientCount).toBe(0);
+    });
+
+    it('accepts the admin token as a header and a read token in the query (for browsers)', async () => {
+      await connect();
+      await connect(`?token=${READER}`, undefined);
+      expect(t.app.get(EventStreamServer).clientCount).toBe(2);
+    });
+  });
+
+  it('is off (404) when no token is configured', async () => {
+    await start({ adminToken: undefined, readTokens: [] });
+    await expect(TestStreamClient.connect(url(), ADMIN)).rejects.toThrow('HTTP 404');
+  });
+
+  describe('filters and order', () => {
+    beforeEach(() => start());
+
+    it('delivers only the subscribed types, each with its sequence number, in order', async () => {
+      const client = await connect();
+      await subscribe(client, { types: ['batch.*', 'response.completed'] });
+      for (const type of [
+        'batch.completed',
+        'eval.run.failed',
+        'response.completed',
+        'batch.failed',
+        'response.failed',
+      ])
+        await post(type);
+      await eventually(() => expect(client.events()).toHaveLength(3));
+      expect(client.events().map((m) => m.event!.type)).toEqual([
+        'batch.completed',
+        'response.completed',
+        'batch.failed',
+      ]);
+      expect(client.seqs()).toEqual([1, 3, 4]);
+    });
+
+    it('follows one call by id, across Switchboard’s own call events', async () => {
+      const client = await connect();
+      await subscribe(client, { types: ['call.*'], call_ids: ['rtc_mine'] });
+      const publisher = t.app.get(SwitchboardEventPublisher);
+      await publisher.publish('call.routed', { call_id: 'rtc_other' });
+      await publisher.publish('call.routed', { call_id: 'rtc_mine' });
+      await publisher.publish('call.accepted', { call_id: 'rtc_mine' });
+      await eventually(() => expect(client.events()).toHaveLength(2));
+      expect(client.events().map((m) => [m.event!.type, m.event!.data.call_id, m.source])).toEqual([
+        ['call.routed', 'rtc_mine', 'switchboard'],
+        ['call.accepted', 'rtc_mine', 'switchboard'],
+      ]);
+    });
+
+    it('unsubscribes', async () => {
+      const client = await connect();
+      await subscribe(client, { types: ['batch.*', 'response.*'] });
+      client.send({ op: 'unsubscribe', types: ['batch.*'] });
+      await eventually(() =>
+        expect(client.messages.filter((m) => m.type === 'subscribed')).toHaveLength(2),
+      );
+      await post('batch.completed');
+      await post('response.completed');
+      await eventually(() =>
+        expect(client.events().map((m) => m.event!.type)).toEqual(['response.completed']),
+      );
+    });
+  });
+
+  describe('catch-up', () => {
+    beforeEach(() => start());
+
+    it('sends what was missed since a sequence number, then live events', async () => {
+      for (const type of ['batch.completed', 'batch.failed', 'batch.expired']) await post(type);
+      const client = await connect();
+      await subscribe(client, { types: ['*'], since: 1 });
+      expect(client.seqs()).toEqual([2, 3]);
+      expect(client.messages.find((m) => m.type === 'caught_up')).toMatchObject({ seq: 3 });
+      await post('batch.cancelled');
+      await eventually(() => expect(client.seqs()).toEqual([2, 3, 4]));
+    });
+
+    it('leaves no gap and no duplicate at the seam while events keep arriving', async () => {
+      for (let i = 0; i < 700; i++)
+        await t.store.append(
+          {
+            webhookId: `pre_${i}`,
+            eventId: `evt_pre_${i}`,
+            type: 'batch.completed',
+            source: 'openai',
+            payload: JSON.stringify({
+              id: `evt_pre_${i}`,
+              type: 'batch.completed',
+              data: { id: `b${i}` },
+            }),
+            receivedAt: Date.now(),
+          },
+          [],
+        );
+      let posting = true;
+      let posted = 0;
+      const load = (async () => {
+        while (posting && posted < 400) {
+          await Promise.all(Array.from({ length: 8 }, () => post('response.completed')));
+          posted += 8;
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const client = await connect();
+      await subscribe(client, { types: ['*'], since: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      posting = false;
+      await load;
+      const head = (await t.store.list({ afterSeq: 0, limit: 10_000 })).at(-1)!.seq;
+      await eventually(() => expect(client.seqs().at(-1)).toBe(head));
+      const expected = Array.from({ length: head - 100 }, (_, i) => 101 + i);
+      expect(client.seqs()).toEqual(expected);
+      expect(posted).toBeGreaterThan(0);
+    });
+
+    it('accepts since only on the first subscribe', async () => {
+      const client = await connect();
+      await subscribe(client, { types: ['batch.*'] });
+      await subscribe(client, { types: ['response.*'], since: 0 });
+      expect(client.messages.at(-1)).toMatchObject({
+        type: 'error',
+        message: expect.stringContaining('since is accepted only'),
+      });
+    });
+  });
+
+  describe('bad clients', () => {
+    it('answers malformed messages with errors and keeps every subscription', async () => {
+      await start();
+      const client = await connect();
+      await subscribe(client, { types: ['batch.*'] });
+      for (const bad of [
+        'not json',
+        '[1,2]',
+        '{"op":"dance"}',
+        '{"op":"subscribe","types":["bad type!"]}',
+        '{"op":"subscribe","since":-1}',
+      ]) {
+        client.send(bad);
+      }
+      await eventually(() =>
+        expect(client.messages.filter((m) => m.type === 'error')).toHaveLength(5),
+      );
+      expect(client.messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([
+        expect.stringContaining('not JSON'),
+        expect.stringContaining('JSON object'),
+        expect.stringContaining('unknown op'),
+        expect.stringContaining('types must be a list'),
+        expect.stringContaining('since must be'),
+      ]);
+      await post('batch.completed');
+      await eventually(() => expect(client.events()).toHaveLength(1));
+    });
+
+    it('closes a client that sends an oversized frame (1009) and no other', async () => {
+      await start({ maxMessageBytes: 1024 });
+      const big = await connect();
+      const other = await connect();
+      await subscribe(other, { types: ['*'] });
+      big.send({ op: 'subscribe', types: ['x'.repeat(5000)] });
+      await eventually(() => expect(big.closeCode).toBe(1009));
+      await post('batch.completed');
+      await eventually(() => expect(other.events()).toHaveLength(1));
+    });
+
+    it('limits subscriptions per client', async () => {
+      await start({ maxSubscriptions: 3 });
+      const client = await connect();
+      await subscribe(client, { types: ['a.*', 'b.*', 'c.*', 'd.*'] });
+      expect(client.messages.at(-1)).toMatchObject({
+        type: 'error',
+        message: 'at most 3 subscriptions (types and call ids) per client',
+      });
+    });
+
+    it('cuts off a client that stops reading, while a healthy one keeps receiving', async () => {
+      await start({ maxBufferedBytes: 256 * 1024 });
+      const slow = await connect();
+      const healthy = await connect();
+      await subscribe(slow, { types: ['*'] });
+      await subscribe(healthy, { types: ['*'] });
+      slow.socket.pause();
+      const server = t.app.get(EventStreamServer);
+      const publisher = t.app.get(SwitchboardEventPublisher);
+      const blob = 'x'.repeat(200 * 1024);
+      let published = 0;
+      while (server.clientCount === 2 && published < 500) {
+        await publisher.publish('bulk.export', { blob });
+        published += 1;
+      }
+      expect(server.clientCount).toBe(1);
+      slow.socket.resume();
+      await eventually(() => expect(slow.closeCode).toBe(4008));
+      expect(slow.closeReason).toContain('slow consumer');
+      await eventually(() => expect(healthy.events()).toHaveLength(published), 10_000);
+    });
+
+    it('drops a peer that stops answering pings', async () => {
+      await start({ heartbeatMs: 50 });
+      const dead = await connect();
+      const server = t.app.get(EventStreamServer);
+      await eventually(() => expect(server.clientCount).toBe(1));
+      dead.socket.pause(); // no more pongs
+      await eventually(() => expect(server.clientCount).toBe(0), 3000);
+    });
+  });
+
+  it('closes clients with 1001 on shutdown, naming how to resume', async () => {
+    await start();
+    const client = await connect();
+    await subscribe(client, { types: ['*'] });
+    const closed = new Promise<number>((resolve) =>
+      client.socket.once('close', (code) => resolve(code)),
+    );
+    await t.app.close();
+    expect(await closed).toBe(1001);
+    expect(client.closeReason).toContain('reconnect with since=');
+    t = { ...t, close: async () => undefined };
+  });
+
+  it('refuses upgrades on other paths', async () => {
+    await start();
+    const socket = new WebSocket(`ws://127.0.0.1:${t.port}/elsewhere`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    const status = await new Promise<number | undefined>((resolve) => {
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      socket.once('error', () => resolve(undefined));
+    });
+    expect(status).toBe(404);
+  });
+});
