@@ -5,6 +5,7 @@ const { benchVerify } = require('./verify');
 const { benchServer } = require('./http');
 const { benchRules } = require('./rules');
 const { benchCallLatency } = require('./call-latency');
+const { benchFanout } = require('./fanout');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -14,14 +15,35 @@ const fmt = (n, digits = 0) =>
 
 async function main() {
   const only = process.argv[2];
-  if (only && !['webhooks', 'calls'].includes(only))
-    throw new Error('usage: npm run bench [-- webhooks|calls]');
+  if (only && !['webhooks', 'calls', 'stream'].includes(only))
+    throw new Error('usage: npm run bench [-- webhooks|calls|stream]');
   console.log(
     `node ${process.version}, ${require('node:os').cpus().length} cores; ${SECONDS} s per server, ${CONNECTIONS} connections\n`,
   );
 
-  if (only !== 'calls') await webhooks();
-  if (only !== 'webhooks') await calls();
+  if (!only || only === 'webhooks') await webhooks();
+  if (!only || only === 'calls') await calls();
+  if (!only || only === 'stream') await stream();
+}
+
+async function stream() {
+  const clients = 1000;
+  console.log(
+    `\nFan-out: ${clients} WebSocket subscribers on loopback, events posted through the webhook endpoint`,
+  );
+  const r = await benchFanout({ clients });
+  const line = (name, x) =>
+    `  ${name.padEnd(34)} ${fmt(x.burst.messagesPerSec).padStart(8)} msg/s delivered (burst)   steady 50 events/s: last subscriber p50 ${fmt(x.steady.p50Ms, 1)} ms, p99 ${fmt(x.steady.p99Ms, 1)} ms`;
+  console.log(line('Switchboard (verify, store, stream)', r.switchboard));
+  console.log(line('bare ws broadcast (the ceiling)', r.bare));
+  for (const x of [r.switchboard, r.bare]) {
+    for (const p of [x.burst, x.steady])
+      if (p.delivered < p.expected)
+        throw new Error(`only ${p.delivered} of ${p.expected} delivered`);
+  }
+  console.log(
+    `  ratio ${fmt(r.switchboard.burst.messagesPerSec / r.bare.burst.messagesPerSec, 2)} of the bare rate (aim >= 0.5); p99 to all ${clients} (aim < 50 ms)`,
+  );
 }
 
 async function webhooks() {
