@@ -1,41 +1,70 @@
-import { Logger } from '@nestjs/common';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { RulesValidationError } from './calls/rules/rule-set.compiler';
 import { RulesFileError } from './calls/rules/rules-file';
 import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
+import { setUpApiDocs } from './docs/api-docs';
 
 async function bootstrap(): Promise<void> {
   let config: SwitchboardConfig;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`switchboard: cannot start: ${error.message}`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  // No global body parser: the webhook route reads raw bytes (signatures are over them).
   let app;
   try {
-    app = await NestFactory.create(AppModule.forConfig(config), { bodyParser: false });
+    // No global body parser: the webhook route reads raw bytes (signatures are over them),
+    // and the admin routes parse their own JSON.
+    app = await NestFactory.create(AppModule.forConfig(config), {
+      bodyParser: false,
+      bufferLogs: true,
+    });
   } catch (error) {
     if (error instanceof RulesFileError || error instanceof RulesValidationError) {
-      console.error(`switchboard: cannot start: the routing rules are invalid:\n${error.message}`);
-      process.exit(1);
+      fail(`the routing rules are invalid:\n${error.message}`);
     }
     throw error;
   }
-  app.enableShutdownHooks();
+  app.useLogger(app.get(Logger));
+  setUpApiDocs(app);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  boundShutdown(config.shutdownTimeoutMs);
   await app.listen(config.port);
   announce(config, await app.getUrl());
 }
 
+/**
+ * Nest drains on the first SIGTERM (stop accepting, finish requests and handlers, close stream
+ * clients with 1001, close the store). The drain is bounded, and a second signal ends the
+ * process at once (other listeners, such as the log transport's, would otherwise keep it).
+ */
+function boundShutdown(timeoutMs: number): void {
+  const first = (signal: NodeJS.Signals) => {
+    setTimeout(() => {
+      console.error(`switchboard: shutdown took longer than ${timeoutMs} ms; exiting`);
+      process.exit(1);
+    }, timeoutMs).unref();
+    const again = () => {
+      console.error(`switchboard: ${signal} again; exiting without finishing the drain`);
+      process.exit(130);
+    };
+    process.once('SIGTERM', again);
+    process.once('SIGINT', again);
+  };
+  process.once('SIGTERM', first);
+  process.once('SIGINT', first);
+}
+
 function announce(config: SwitchboardConfig, url: string): void {
-  const logger = new Logger('Switchboard');
+  const logger = new NestLogger('Switchboard');
   const local = url.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  logger.log(`listening on ${local} (NODE_ENV=${config.nodeEnv}), store in ${config.dataDir}`);
+  logger.log(
+    `listening on ${local} (NODE_ENV=${config.nodeEnv}), store in ${config.dataDir}; API docs at /docs`,
+  );
   if (config.webhookSecretSource === 'generated') {
     logger.warn(
       `OPENAI_WEBHOOK_SECRET is not set: generated a development secret: ${config.webhookSecrets[0]}`,
@@ -52,9 +81,14 @@ function announce(config: SwitchboardConfig, url: string): void {
   }
   logger.log(
     config.adminToken
-      ? 'admin API on (Authorization: Bearer $ADMIN_TOKEN)'
-      : 'admin API off: set ADMIN_TOKEN to enable it',
+      ? 'admin API and event stream on (Authorization: Bearer $ADMIN_TOKEN)'
+      : 'admin API and event stream off: set ADMIN_TOKEN to enable them',
   );
+}
+
+function fail(message: string): never {
+  console.error(`switchboard: cannot start: ${message}`);
+  process.exit(1);
 }
 
 void bootstrap();

@@ -39,6 +39,16 @@ describe('the service (dist/main.js)', () => {
     ],
     ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV must be one of'],
     ['a negative body limit', { MAX_BODY_BYTES: '-5' }, 'MAX_BODY_BYTES must be a whole number'],
+    [
+      'an unknown log level',
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
+      'a shutdown bound of zero',
+      { SHUTDOWN_TIMEOUT_MS: '0' },
+      'SHUTDOWN_TIMEOUT_MS must be between 1000',
+    ],
   ])('refuses to start with %s, naming the variable', (_case, env, message) => {
     const result = spawnSync(process.execPath, [MAIN], {
       env: serviceEnv({ DATA_DIR: dataDir, PORT: '0', ...env }),

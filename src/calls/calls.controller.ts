@@ -15,7 +15,9 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard';
+import { ADMIN_AUTH } from '../docs/api-docs';
 import { CallsService } from './calls.service';
 import { ListCallsQuery, ReferRequestDto } from './dto/call-requests.dto';
 import { CALL_STORE, CallStore } from './store/call-store';
@@ -23,6 +25,8 @@ import { CALL_STORE, CallStore } from './store/call-store';
 const strict = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
 
 /** Call records, and an operator's hand on live calls. Admin token required. */
+@ApiTags('calls')
+@ApiBearerAuth(ADMIN_AUTH)
 @Controller('calls')
 @UseGuards(AdminTokenGuard)
 export class CallsController {

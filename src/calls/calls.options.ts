@@ -17,6 +17,8 @@ export interface CallsModuleOptions {
   store?: CallStore;
   /** OpenAI call control; without `apiKey`, actions are decided and recorded but not sent. */
   callControl?: CallControlOptions;
+  /** Mask caller and called numbers in log lines (keep the last four characters). */
+  redactCallerIds?: boolean;
   /** Clock for time windows, injectable for tests. */
   now?: () => Date;
 }

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { RealtimeCallIncomingEvent } from '../realtime-call/dto/realtime-call-incoming.dto';
 import { OnWebhookEvent } from '../webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
@@ -8,7 +9,7 @@ import { CallsModuleOptions } from './calls.options';
 import { CallControlClient, ControlRequest } from './control/call-control.client';
 import { RenderedAction } from './rules/route-action';
 import { RulesService } from './rules/rules.service';
-import { deriveCallFacts } from './sip/call-facts';
+import { addressPart, deriveCallFacts } from './sip/call-facts';
 import { CALL_STORE, CallRecord, CallStatus, CallStore, ControlOutcome } from './store/call-store';
 
 /** Lifecycle events published for every call, through the same store and dispatch as webhooks. */
@@ -36,6 +37,7 @@ const DONE_EVENT: Record<RenderedAction['type'], string> = {
 export class CallsService {
   private readonly logger = new Logger('Calls');
   private readonly now: () => Date;
+  private readonly redact: boolean;
 
   constructor(
     private readonly rules: RulesService,
@@ -43,8 +45,10 @@ export class CallsService {
     private readonly publisher: SwitchboardEventPublisher,
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
+    @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.redact = options.redactCallerIds ?? false;
   }
 
   // One attempt: a retried handler could act twice; call control retries inside, bounded.
@@ -55,7 +59,8 @@ export class CallsService {
   ): Promise<void> {
     const { call_id: callId, sip_headers: headers } = event.data;
     const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
-    const decision = set.decide(deriveCallFacts(callId, headers, set.defaultCountry), this.now());
+    const facts = deriveCallFacts(callId, headers, set.defaultCountry);
+    const decision = set.decide(facts, this.now());
     const record: CallRecord = {
       call_id: callId,
       event_id: event.id,
@@ -77,6 +82,13 @@ export class CallsService {
       return;
     }
     const sending = this.control.send(callId, decision.action);
+    this.logger.log(
+      `call ${callId} from ${this.shown(addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0])} to ${this.shown(addressPart(facts, 'called', 'number')[0])}: ${decision.rule ?? `(${decision.route})`} -> ${decision.action.type}${this.control.dryRun ? ' (dry run: not sent)' : ''}`,
+    );
+    this.metrics?.routingDecisions.inc({
+      rule: decision.rule ?? `(${decision.route})`,
+      action: decision.action.type,
+    });
     void this.publish(CALL_EVENTS.routed, {
       call_id: callId,
       route: decision.route,
@@ -97,6 +109,7 @@ export class CallsService {
     const record = await this.store.get(callId);
     if (!record) return undefined;
     const outcome = await this.control.send(callId, request);
+    this.observeControl(request.type, statusOf(outcome), outcome);
     record.operator_actions.push({
       action: request.type,
       ...(request.type === 'refer' ? { target_uri: request.target_uri } : {}),
@@ -125,13 +138,7 @@ export class CallsService {
     receivedAt: number,
   ): Promise<void> {
     const callId = record.call_id;
-    const status: CallStatus = !outcome
-      ? 'dry_run'
-      : outcome.ok
-        ? 'completed'
-        : outcome.status === 404
-          ? 'caller_gone'
-          : 'failed';
+    const status = statusOf(outcome);
     await this.store.update(callId, {
       status,
       openai: outcome ?? null,
@@ -141,6 +148,7 @@ export class CallsService {
       },
     });
     const base = { call_id: callId, rule: record.decision.rule, dry_run: !outcome };
+    this.observeControl(action.type, status, outcome);
     if (status === 'caller_gone') {
       // Not an alarm: the caller hung up before the answer reached OpenAI.
       this.logger.log(`call ${callId}: the caller hung up before we answered (404)`);
@@ -178,6 +186,22 @@ export class CallsService {
     await this.publish(CALL_EVENTS.actionFailed, { call_id: callId, ...outcome });
   }
 
+  /** A number for a log line, masked when configured: it is personal data. */
+  private shown(value: string | undefined): string {
+    if (value === undefined) return '(unknown)';
+    return this.redact ? `${'*'.repeat(Math.max(0, value.length - 4))}${value.slice(-4)}` : value;
+  }
+
+  private observeControl(action: string, status: CallStatus, outcome: ControlOutcome | undefined) {
+    if (!this.metrics || !outcome) return;
+    const result = status === 'completed' ? 'ok' : status;
+    this.metrics.callControlDuration.observe(
+      { action, outcome: result },
+      outcome.duration_ms / 1000,
+    );
+    if (status === 'failed') this.metrics.callControlErrors.inc({ action });
+  }
+
   private async publish(type: string, data: object): Promise<void> {
     try {
       await this.publisher.publish(type, data);
@@ -185,4 +209,11 @@ export class CallsService {
       this.logger.error(`could not publish ${type}: ${(error as Error).message}`);
     }
   }
+}
+
+/** What OpenAI's answer means for the call: none (dry run), done, caller gone, or failed. */
+function statusOf(outcome: ControlOutcome | undefined): CallStatus {
+  if (!outcome) return 'dry_run';
+  if (outcome.ok) return 'completed';
+  return outcome.status === 404 ? 'caller_gone' : 'failed';
 }

@@ -25,7 +25,18 @@ export interface SwitchboardConfig {
   retentionHours: number;
   toleranceSeconds: number;
   synchronous: SqliteSynchronous;
+  logLevel: LogLevel;
+  /** Extra pino redaction paths. */
+  logRedact: string[];
+  /** Mask caller and called numbers in log lines (they are personal data). */
+  logRedactSip: boolean;
+  metricsToken?: string;
+  /** After the first SIGTERM, exit anyway once this much time has passed. */
+  shutdownTimeoutMs: number;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A bad or missing variable; the message names it and says what is wrong. */
 export class ConfigError extends Error {}
@@ -49,10 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     webhookSecrets: secrets,
     webhookSecretSource: source,
     adminToken: nonEmpty(env.ADMIN_TOKEN),
-    streamTokens: (nonEmpty(env.STREAM_TOKENS) ?? '')
-      .split(',')
-      .map((token) => token.trim())
-      .filter(Boolean),
+    streamTokens: list(env.STREAM_TOKENS),
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),
@@ -76,6 +84,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       env.STORE_SYNCHRONOUS,
       ['normal', 'full'] as const,
       'full',
+    ),
+    logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'info'),
+    logRedact: list(env.LOG_REDACT),
+    logRedactSip:
+      oneOf('LOG_REDACT_SIP', env.LOG_REDACT_SIP, ['true', 'false'] as const, 'false') === 'true',
+    metricsToken: nonEmpty(env.METRICS_TOKEN),
+    shutdownTimeoutMs: integer(
+      'SHUTDOWN_TIMEOUT_MS',
+      env.SHUTDOWN_TIMEOUT_MS,
+      15_000,
+      1000,
+      600_000,
     ),
   };
 }
@@ -118,6 +138,13 @@ function developmentSecret(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

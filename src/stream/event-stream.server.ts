@@ -4,7 +4,9 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
+import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -45,6 +47,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     private readonly adapterHost: HttpAdapterHost,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(EVENT_STREAM_OPTIONS) private readonly options: EventStreamOptions,
+    @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
     this.path = options.path ?? DEFAULT_STREAM_PATH;
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
@@ -131,6 +134,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
 
   private accept(client: StreamClient, url: URL): void {
     this.clients.add(client);
+    this.metrics?.streamClients.set(this.clients.size);
     const { socket } = client;
     socket.on('message', (data, isBinary) =>
       this.onMessage(client, isBinary ? null : data.toString()),
@@ -282,6 +286,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private cutOff(client: StreamClient): void {
+    if (!client.closed) this.metrics?.streamSlowClientsDropped.inc();
     this.close(
       client,
       CLOSE_SLOW_CONSUMER,
@@ -295,6 +300,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     client.closed = true;
     client.pending = [];
     this.clients.delete(client);
+    this.metrics?.streamClients.set(this.clients.size);
     client.socket.close(code, reason.slice(0, 123));
   }
 
@@ -302,6 +308,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     client.closed = true;
     client.pending = [];
     this.clients.delete(client);
+    this.metrics?.streamClients.set(this.clients.size);
   }
 
   private beat(): void {

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { parseWebhookEvent, FieldError } from '../events/webhook-event.parser';
 import { WebhookDispatcher } from './handlers/webhook-dispatcher.service';
 import {
@@ -24,9 +25,31 @@ export class WebhookIngestService {
     private readonly verifier: WebhookSignatureVerifier,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly dispatcher: WebhookDispatcher,
+    @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {}
 
   async ingest(headers: WebhookSignatureHeaders, body: Buffer): Promise<IngestOutcome> {
+    const outcome = await this.process(headers, body);
+    this.count(outcome);
+    return outcome;
+  }
+
+  private count(outcome: IngestOutcome): void {
+    if (!this.metrics) return;
+    switch (outcome.status) {
+      case 'unauthorized':
+        this.metrics.verificationFailures.inc({ reason: outcome.reason });
+        this.metrics.webhooksReceived.inc({ type: 'unverified', outcome: 'refused' });
+        return;
+      case 'invalid':
+        this.metrics.webhooksReceived.inc({ type: 'unparsed', outcome: 'invalid' });
+        return;
+      default:
+        this.metrics.webhooksReceived.inc({ type: outcome.type, outcome: outcome.status });
+    }
+  }
+
+  private async process(headers: WebhookSignatureHeaders, body: Buffer): Promise<IngestOutcome> {
     const verified = this.verifier.verify(headers, body);
     if (!verified.ok)
       return { status: 'unauthorized', reason: verified.reason, message: verified.message };

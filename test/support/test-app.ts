@@ -15,6 +15,10 @@ export interface TestAppOptions {
   async?: boolean;
   /** Listen on a loopback port (for WebSocket clients); `port` tells which. */
   listen?: boolean;
+  /** A store file instead of an in-memory store (where file locking matters). */
+  storeFile?: string;
+  /** Set-up that must happen before `init` (routes added later are shadowed by the 404). */
+  beforeInit?: (app: INestApplication) => void;
 }
 
 export interface TestApp {
@@ -27,7 +31,7 @@ export interface TestApp {
 
 /** A user's Nest app embedding `WebhooksModule`, with an in-memory store the test can read. */
 export async function createTestApp(config: TestAppOptions = {}): Promise<TestApp> {
-  const store = new SqliteEventStore({ filename: ':memory:' });
+  const store = new SqliteEventStore({ filename: config.storeFile ?? ':memory:' });
   const options: WebhooksModuleOptions = {
     secrets: TEST_SECRET,
     store,
@@ -42,6 +46,7 @@ export async function createTestApp(config: TestAppOptions = {}): Promise<TestAp
     providers: config.providers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  config.beforeInit?.(app);
   await app.init();
   let port = 0;
   if (config.listen) {

@@ -1,20 +1,24 @@
 import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export { ReferActionDto as ReferRequestDto } from '../rules/dto/routing-rules.dto';
 
 export class ListCallsQuery {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsIn(['acting', 'completed', 'dry_run', 'caller_gone', 'failed'])
   status?: 'acting' | 'completed' | 'dry_run' | 'caller_gone' | 'failed';
 
   /** The `next_cursor` of the previous page. */
+  @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   cursor?: number;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -25,6 +29,7 @@ export class ListCallsQuery {
 
 /** `PUT /rules/order`: every rule id, in the new written order. */
 export class ReorderRulesDto {
+  @ApiProperty({ type: [String] })
   @IsArray()
   @IsString({ each: true })
   ids!: string[];

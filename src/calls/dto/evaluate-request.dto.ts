@@ -1,4 +1,6 @@
 import { IsISO8601, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RoutingRulesDocumentDto } from '../rules/dto/routing-rules.dto';
 import { IsSipHeaderList } from '../../realtime-call/dto/is-sip-header-list.validator';
 import {
   MAX_SIP_HEADER_NAME_LENGTH,
@@ -10,6 +12,7 @@ import {
 /** `POST /rules/evaluate`: a call to try against the rules, without calling anyone. */
 export class EvaluateRequestDto {
   /** The INVITE's headers, as OpenAI would send them. */
+  @ApiProperty({ type: [SipHeaderDto] })
   @IsSipHeaderList({
     maxHeaders: MAX_SIP_HEADERS,
     maxNameLength: MAX_SIP_HEADER_NAME_LENGTH,
@@ -17,17 +20,23 @@ export class EvaluateRequestDto {
   })
   sip_headers!: SipHeaderDto[];
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(200)
   call_id?: string;
 
   /** When the call rings (ISO 8601), for time windows. Default: now. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsISO8601({ strict: true })
   at?: string;
 
   /** A rule set to try instead of the live one (same schema as the rules file). */
+  @ApiPropertyOptional({
+    type: () => RoutingRulesDocumentDto,
+    description: 'a rule set to try instead of the live one',
+  })
   @IsOptional()
   @IsObject()
   rules?: Record<string, unknown>;

@@ -17,7 +17,10 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../../common/guards/admin-token.guard';
+import { ADMIN_AUTH } from '../../docs/api-docs';
+import { RoutingRuleDto, RoutingRulesDocumentDto } from './dto/routing-rules.dto';
 import { EvaluateRequestDto } from '../dto/evaluate-request.dto';
 import { ReorderRulesDto } from '../dto/call-requests.dto';
 import { deriveCallFacts } from '../sip/call-facts';
@@ -31,6 +34,9 @@ const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true 
  * them, change them. Every change names the version it applies to (`If-Match`), so two
  * operators cannot silently overwrite each other's edit. Admin token required.
  */
+@ApiTags('rules')
+@ApiBearerAuth(ADMIN_AUTH)
+@ApiHeader({ name: 'If-Match', required: false, description: 'the version (ETag) an edit applies to; required by every change' })
 @Controller('rules')
 @UseGuards(AdminTokenGuard)
 export class RulesController {
@@ -53,6 +59,7 @@ export class RulesController {
 
   /** Replaces the whole rule set. */
   @Put()
+  @ApiBody({ type: RoutingRulesDocumentDto })
   replaceAll(
     @Body() document: unknown,
     @Headers('if-match') ifMatch: string | undefined,
@@ -109,6 +116,7 @@ export class RulesController {
 
   /** Adds a rule at the end of the written order (its `priority` still applies). */
   @Post()
+  @ApiBody({ type: RoutingRuleDto })
   create(
     @Body() rule: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
@@ -131,6 +139,7 @@ export class RulesController {
   }
 
   @Put(':id')
+  @ApiBody({ type: RoutingRuleDto })
   replace(
     @Param('id') id: string,
     @Body() rule: Record<string, unknown>,

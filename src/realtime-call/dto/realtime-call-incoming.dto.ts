@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { ApiProperty } from '@nestjs/swagger';
 import { Equals, IsNotEmpty, IsObject, IsString, ValidateNested } from 'class-validator';
 import { WebhookEventDto } from '../../common/dto/webhook-event.dto';
 import { IsSipHeaderList } from './is-sip-header-list.validator';
@@ -14,19 +15,23 @@ export const MAX_SIP_HEADER_VALUE_LENGTH = 8192;
  */
 export class SipHeaderDto {
   /** Name of the SIP header, as sent (any case, possibly the compact form). */
+  @ApiProperty()
   name!: string;
 
   /** Value of the SIP header. */
+  @ApiProperty()
   value!: string;
 }
 
 export class RealtimeCallIncomingDataDto {
   /** The unique ID of this call, used by the call control API. */
+  @ApiProperty()
   @IsString()
   @IsNotEmpty()
   call_id!: string;
 
   /** Headers from the SIP INVITE. */
+  @ApiProperty({ type: [SipHeaderDto] })
   @IsSipHeaderList({
     maxHeaders: MAX_SIP_HEADERS,
     maxNameLength: MAX_SIP_HEADER_NAME_LENGTH,
@@ -38,9 +43,11 @@ export class RealtimeCallIncomingDataDto {
 
 /** `realtime.call.incoming`: a SIP call is ringing and waits for accept, reject or refer. */
 export class RealtimeCallIncomingEvent extends WebhookEventDto {
+  @ApiProperty()
   @Equals('realtime.call.incoming')
   type!: 'realtime.call.incoming';
 
+  @ApiProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RealtimeCallIncomingDataDto)

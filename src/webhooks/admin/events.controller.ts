@@ -10,7 +10,9 @@ import {
   UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../../common/guards/admin-token.guard';
+import { ADMIN_AUTH } from '../../docs/api-docs';
 import { WebhookDispatcher } from '../handlers/webhook-dispatcher.service';
 import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
 import { ListEventsQuery } from './list-events.query';
@@ -18,6 +20,8 @@ import { ListEventsQuery } from './list-events.query';
 const DEFAULT_PAGE = 50;
 
 /** What happened: stored events, their handlers' status, and replay. Admin token required. */
+@ApiTags('events')
+@ApiBearerAuth(ADMIN_AUTH)
 @Controller('events')
 @UseGuards(AdminTokenGuard)
 export class EventsController {

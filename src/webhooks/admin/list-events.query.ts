@@ -1,8 +1,10 @@
 import { Type } from 'class-transformer';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export class ListEventsQuery {
   /** Exact type, a `prefix.*` wildcard, or `*`. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @Matches(/^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/i, {
@@ -11,12 +13,14 @@ export class ListEventsQuery {
   type?: string;
 
   /** The `next_cursor` of the previous page. */
+  @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'cursor must be the next_cursor of a previous page' })
   @Min(0)
   cursor?: number;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
   @IsInt()

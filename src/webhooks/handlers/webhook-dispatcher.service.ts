@@ -4,7 +4,9 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
+import { SwitchboardMetrics } from '../../metrics/switchboard-metrics';
 import { parseWebhookEvent } from '../../events/webhook-event.parser';
 import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
 import { WEBHOOKS_MODULE_OPTIONS } from '../webhooks.module-definition';
@@ -33,6 +35,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly registry: WebhookHandlerRegistry,
     @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
+    @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
     this.maxAttempts = options.handlerMaxAttempts ?? 5;
     this.retryBaseMs = options.handlerRetryBaseMs ?? 1000;
@@ -119,6 +122,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   ) {
     if (this.stopped) return;
     const attempt = attemptsSoFar + 1;
+    const started = performance.now();
+    const observe = (outcome: 'done' | 'failed') =>
+      this.metrics?.handlerDuration.observe(
+        { handler: handler.key, outcome },
+        (performance.now() - started) / 1000,
+      );
     try {
       await handler.invoke(dto, {
         seq: event.seq,
@@ -127,8 +136,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         attempt,
         receivedAt: event.receivedAt,
       });
+      observe('done');
       await this.store.recordAttempt(event.seq, handler.key, { status: 'done' });
     } catch (caught) {
+      observe('failed');
+      this.metrics?.handlerFailures.inc({ handler: handler.key });
       await this.recordFailure(event, dto, handler, attempt, caught);
     }
   }

@@ -264,12 +264,16 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** Takes the write lock for an instant; another process holding it means not writable now. */
   async isWritable(): Promise<boolean> {
     try {
+      this.db.pragma('busy_timeout = 0'); // answer at once: a probe must not stall the event loop
       this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
       return true;
     } catch {
       return false;
+    } finally {
+      if (this.db.open) this.db.pragma('busy_timeout = 5000');
     }
   }
 

@@ -1,6 +1,7 @@
 // class-transformer's @Type reads design metadata; rules are also compiled outside a Nest app (CLI).
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsArray,
   IsBoolean,
@@ -24,32 +25,39 @@ import {
  */
 export class AcceptActionDto {
   /** Always `realtime` (the default). */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsIn(['realtime'])
   type?: 'realtime';
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   model?: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(100_000)
   instructions?: string;
 
   /** e.g. `{ output: { voice: "marin" } }` */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   audio?: Record<string, unknown>;
 
+  @ApiPropertyOptional({ type: 'array', items: { type: 'object' } })
   @IsOptional()
   @IsArray()
   tools?: Record<string, unknown>[];
 
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'object' }] })
   @IsOptional()
   tool_choice?: string | Record<string, unknown>;
 
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'object' }], nullable: true })
   @IsOptional()
   tracing?: 'auto' | Record<string, unknown> | null;
 
@@ -58,6 +66,7 @@ export class AcceptActionDto {
 
 /** `reject`: answer the INVITE with a SIP status code (default 603 Decline). */
 export class RejectActionDto {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsInt()
   @Min(400)
@@ -67,6 +76,7 @@ export class RejectActionDto {
 
 /** `refer`: transfer the call (SIP REFER) to a `sip:`, `sips:` or `tel:` URI; may be a template. */
 export class ReferActionDto {
+  @ApiProperty()
   @IsString()
   @Matches(/^(sips?|tel):\S+$/i, { message: 'target_uri must be a sip:, sips: or tel: URI' })
   @MaxLength(2048)
@@ -75,18 +85,21 @@ export class ReferActionDto {
 
 /** Exactly one of `accept`, `reject`, `refer`. */
 export class RouteActionDto {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()
   @Type(() => AcceptActionDto)
   accept?: AcceptActionDto;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()
   @Type(() => RejectActionDto)
   reject?: RejectActionDto;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()
@@ -97,18 +110,21 @@ export class RouteActionDto {
 /** One routing rule. Rules run in `priority` order (lower first), then in the order written. */
 export class RoutingRuleDto {
   /** Unique, stable name: shown in explanations, call records and metrics. */
+  @ApiProperty()
   @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
     message: 'id must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
   })
   id!: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   /** Lower runs first; default 100; equal priorities keep the written order. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsInt()
   @Min(-1_000_000)
@@ -116,15 +132,18 @@ export class RoutingRuleDto {
   priority?: number;
 
   /** A disabled rule is kept but never matches. Default true. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
 
   /** The condition; omitted, the rule matches every call. Checked by the condition compiler. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'the condition (see the README): { field|header, <operator> }, all, any, not, time' })
   @IsOptional()
   @IsObject()
   when?: Record<string, unknown>;
 
+  @ApiProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RouteActionDto)
@@ -133,6 +152,7 @@ export class RoutingRuleDto {
 
 export class RoutingSettingsDto {
   /** ISO 3166 country for national numbers (`US`, `DE`...). Default `US`. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @Matches(/^[A-Z]{2}$/, {
@@ -141,6 +161,7 @@ export class RoutingSettingsDto {
   default_country?: string;
 
   /** IANA time zone for time windows that do not name one. Default `UTC`. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   timezone?: string;
@@ -148,22 +169,26 @@ export class RoutingSettingsDto {
 
 /** A whole rule set, as in `RULES_FILE` or `PUT /rules`. */
 export class RoutingRulesDocumentDto {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsIn([1])
   version?: 1;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()
   @Type(() => RoutingSettingsDto)
   settings?: RoutingSettingsDto;
 
+  @ApiProperty({ type: [RoutingRuleDto] })
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => RoutingRuleDto)
   rules!: RoutingRuleDto[];
 
   /** When no rule matches. Default: reject with 404 (nothing routes this number). */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()
@@ -171,6 +196,7 @@ export class RoutingRulesDocumentDto {
   default?: RouteActionDto;
 
   /** When evaluating the rules fails. Default: reject with 500. */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsObject()
   @ValidateNested()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the Dockerfile's build steps without Docker (no engine on some machines): a clean copy of
+# the sources, `npm ci`, build, prune to production dependencies, then the runtime stage's
+# layout, started as in the image and probed on /healthz like its HEALTHCHECK.
+#   scripts/build-like-docker.sh [output dir]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$(mktemp -d)}"
+build="$out/build"
+runtime="$out/runtime"
+rm -rf "$build" "$runtime"
+mkdir -p "$build" "$runtime/data"
+
+echo "== build stage in $build"
+cp "$root/package.json" "$root/package-lock.json" "$build/"
+(cd "$build" && npm ci --no-audit --no-fund)
+cp "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/nest-cli.json" "$build/"
+cp -r "$root/src" "$build/src"
+(cd "$build" && npm run build && npm prune --omit=dev --no-audit --no-fund)
+
+echo "== runtime stage in $runtime"
+cp "$build/package.json" "$runtime/"
+cp -r "$build/node_modules" "$build/dist" "$runtime/"
+cp -r "$root/rules" "$runtime/rules"
+if [ -d "$runtime/node_modules/typescript" ] || [ -d "$runtime/node_modules/jest" ]; then
+  echo "development dependencies leaked into the runtime stage" >&2
+  exit 1
+fi
+
+echo "== start as the image does, and probe /healthz"
+port="${PORT:-3917}"
+(cd "$runtime" && NODE_ENV=production DATA_DIR="$runtime/data" PORT="$port" \
+  OPENAI_WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64)" node dist/main.js >"$out/runtime.log" 2>&1) &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  if node -e "fetch('http://127.0.0.1:$port/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
+    echo "healthy: runtime stage of $(du -sh "$runtime" | cut -f1) in $runtime"
+    exit 0
+  fi
+  sleep 0.2
+done
+echo "the runtime stage did not become healthy; its log:" >&2
+cat "$out/runtime.log" >&2
+exit 1

@@ -1,0 +1,4 @@
+export interface MetricsModuleOptions {
+  /** Bearer token for `GET /metrics`; unset, the page is open (as Prometheus scrapers expect). */
+  token?: string;
+}

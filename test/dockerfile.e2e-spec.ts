@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** The Dockerfile as instructions, continuation lines joined, comments dropped. */
+function instructions(): { stage: string; instruction: Instruction }[] {
+  const text = readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const result: { stage: string; instruction: Instruction }[] = [];
+  let stage = '';
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const [keyword, ...rest] = trimmed.split(/\s+/);
+    const instruction = { keyword: keyword.toUpperCase(), args: rest.join(' ') };
+    if (instruction.keyword === 'FROM') stage = /\bAS\s+(\S+)/i.exec(instruction.args)?.[1] ?? '';
+    result.push({ stage, instruction });
+  }
+  return result;
+}
+
+const inStage = (stage: string, keyword: string) =>
+  instructions()
+    .filter((i) => i.stage === stage && i.instruction.keyword === keyword)
+    .map((i) => i.instruction.args);
+
+// No Docker engine runs here, so the image's recipe is checked instruction by instruction;
+// scripts/build-like-docker.sh runs the same build steps outside Docker.
+describe('Dockerfile', () => {
+  it('has a build stage with the native toolchain and a slim runtime stage on Node 20', () => {
+    expect(inStage('build', 'FROM')).toEqual(['node:20-bookworm AS build']);
+    expect(inStage('runtime', 'FROM')).toEqual(['node:20-bookworm-slim AS runtime']);
+    expect(inStage('build', 'RUN').join(' ')).toMatch(/python3 make g\+\+/);
+    expect(inStage('build', 'RUN').join(' ')).toContain('npm ci');
+  });
+
+  it('ships production dependencies only, built in the image for its own platform', () => {
+    expect(inStage('build', 'RUN').join(' ')).toContain('npm prune --omit=dev');
+    const copies = inStage('runtime', 'COPY').join('\n');
+    expect(copies).toContain('--from=build --chown=node:node /app/node_modules ./node_modules');
+    expect(copies).toContain('--from=build --chown=node:node /app/dist ./dist');
+    expect(copies).not.toMatch(/\btest\b|\bbench\b|\bsrc\b/);
+  });
+
+  it('runs as a non-root user with DATA_DIR on a volume', () => {
+    expect(inStage('runtime', 'USER')).toEqual(['node']);
+    expect(inStage('runtime', 'VOLUME')).toEqual(['["/data"]']);
+    expect(inStage('runtime', 'ENV').join(' ')).toMatch(/DATA_DIR=\/data/);
+    expect(inStage('runtime', 'ENV').join(' ')).toMatch(/NODE_ENV=production/);
+  });
+
+  it('exposes the port, checks /healthz and starts the service', () => {
+    expect(inStage('runtime', 'EXPOSE')).toEqual(['3000']);
+    const [healthcheck] = inStage('runtime', 'HEALTHCHECK');
+    expect(healthcheck).toContain('/healthz');
+    expect(healthcheck).toMatch(/--interval=\S+ --timeout=\S+/);
+    expect(inStage('runtime', 'CMD')).toEqual(['["node", "dist/main.js"]']);
+  });
+});

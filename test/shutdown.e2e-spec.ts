@@ -1,0 +1,192 @@
+import Database from 'better-sqlite3';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeOpenAI } from './support/fake-openai';
+import { sampleEvent } from './support/sample-events';
+import { signDelivery, TEST_SECRET } from './support/signing';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+interface Service {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startService(env: Record<string, string>): Promise<Service> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 15_000);
+    const poll = setInterval(() => {
+      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve({ child, port: Number(match[1]), output: () => output, exited });
+      }
+    }, 20);
+  });
+}
+
+async function post(
+  port: number,
+  body: string,
+  headers: Record<string, string>,
+): Promise<number | 'refused'> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(5000),
+    });
+    await response.text();
+    return response.status;
+  } catch {
+    return 'refused';
+  }
+}
+
+describe('the service under SIGTERM', () => {
+  let dataDir: string;
+  let fake: FakeOpenAI;
+  const children: ChildProcess[] = [];
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-shutdown-'));
+    fake = await FakeOpenAI.start();
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    await fake.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    NODE_ENV: 'production',
+    ADMIN_TOKEN: 'tok',
+  });
+
+  it('drains: every acknowledged event is stored, and the process ends by itself', async () => {
+    const service = await startService(env());
+    children.push(service.child);
+    const acknowledged = new Set<string>();
+    let sent = 0;
+    let stop = false;
+    const worker = async () => {
+      while (!stop && sent < 2000) {
+        sent += 1;
+        const delivery = signDelivery(JSON.stringify(sampleEvent('response.completed')));
+        const status = await post(service.port, delivery.body, delivery.headers);
+        if (status === 200) acknowledged.add(delivery.headers['webhook-id']);
+        if (status === 'refused') stop = true;
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    while (acknowledged.size < 100) await new Promise((resolve) => setTimeout(resolve, 5));
+    service.child.kill('SIGTERM');
+    const exit = await service.exited;
+    stop = true;
+    await load;
+    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+
+    const db = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
+    const stored = new Set(
+      (db.prepare('SELECT webhook_id FROM events').all() as { webhook_id: string }[]).map(
+        (r) => r.webhook_id,
+      ),
+    );
+    const open = db
+      .prepare(`SELECT count(*) AS n FROM handler_runs WHERE status <> 'done'`)
+      .get() as { n: number };
+    db.close();
+    for (const id of acknowledged) expect(stored).toContain(id);
+    expect(open.n).toBe(0); // handlers in flight were finished, not abandoned
+  }, 40_000);
+
+  it('exits at once on a second SIGTERM while the first is still draining', async () => {
+    const service = await startService({
+      ...env(),
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+    });
+    children.push(service.child);
+    fake.reply('hang', 'hang', 'hang'); // the call handler waits on OpenAI: the drain takes seconds
+    const delivery = signDelivery(
+      JSON.stringify(
+        sampleEvent('realtime.call.incoming', {
+          data: {
+            call_id: 'rtc_slow',
+            sip_headers: [
+              { name: 'From', value: '<sip:+14155550123@x>' },
+              { name: 'To', value: '<sip:+18005550100@y>' },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(await post(service.port, delivery.body, delivery.headers)).toBe(200);
+    await fake.waitForRequests(1);
+    service.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(service.child.exitCode).toBeNull(); // still draining
+    const second = Date.now();
+    service.child.kill('SIGTERM');
+    await service.exited;
+    expect(Date.now() - second).toBeLessThan(1000);
+  }, 30_000);
+
+  it('logs one JSON object per line with the request id and webhook id, signatures redacted', async () => {
+    const service = await startService(env());
+    children.push(service.child);
+    const delivery = signDelivery(JSON.stringify(sampleEvent('batch.completed')));
+    const response = await fetch(`http://127.0.0.1:${service.port}/webhooks/openai`, {
+      method: 'POST',
+      headers: { ...delivery.headers, 'X-Request-Id': 'req-abc-123' },
+      body: delivery.body,
+    });
+    expect(response.headers.get('x-request-id')).toBe('req-abc-123');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    service.child.kill('SIGTERM');
+    await service.exited;
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const completed = lines.find(
+      (line) =>
+        line.msg === 'request completed' && (line.req as { id?: string })?.id === 'req-abc-123',
+    );
+    expect(completed).toMatchObject({
+      webhook_id: delivery.headers['webhook-id'],
+      res: { statusCode: 200 },
+    });
+    expect(service.output()).not.toContain(delivery.headers['webhook-signature']);
+    expect(service.output()).not.toContain(TEST_SECRET);
+    expect(
+      lines.find(
+        (line) =>
+          typeof line.msg === 'string' && (line.msg as string).startsWith('batch.completed'),
+      ),
+    ).toMatchObject({
+      context: 'BatchEvents',
+      webhook_id: delivery.headers['webhook-id'],
+    });
+  }, 30_000);
+});
