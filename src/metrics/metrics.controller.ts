@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, UnauthorizedException, Headers } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerToken, SecretToken } from '../common/bearer-token';
 import { METRICS_MODULE_OPTIONS } from './metrics.module-definition';
 import { MetricsModuleOptions } from './metrics.options';
 import { SwitchboardMetrics } from './switchboard-metrics';
@@ -9,28 +9,21 @@ import { SwitchboardMetrics } from './switchboard-metrics';
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
-  private readonly expected?: Buffer;
+  private readonly expected?: SecretToken;
 
   constructor(
     private readonly metrics: SwitchboardMetrics,
     @Inject(METRICS_MODULE_OPTIONS) options: MetricsModuleOptions,
   ) {
-    this.expected = options.token ? digest(options.token) : undefined;
+    this.expected = options.token ? new SecretToken(options.token) : undefined;
   }
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(@Headers('authorization') authorization?: string): Promise<string> {
-    if (this.expected) {
-      const token = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
-      if (!token || !timingSafeEqual(digest(token), this.expected)) {
-        throw new UnauthorizedException('send Authorization: Bearer $METRICS_TOKEN');
-      }
+    if (this.expected && !this.expected.matches(bearerToken(authorization))) {
+      throw new UnauthorizedException('send Authorization: Bearer $METRICS_TOKEN');
     }
     return this.metrics.registry.metrics();
   }
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }

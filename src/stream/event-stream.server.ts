@@ -6,10 +6,10 @@ import {
   OnApplicationBootstrap,
   Optional,
 } from '@nestjs/common';
+import { bearerToken, SecretToken } from '../common/bearer-token';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { EVENT_STORE, EventStore, StoredEvent } from '../webhooks/store/event-store';
@@ -37,7 +37,7 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
   private readonly path: string;
   private readonly maxBuffered: number;
   private readonly maxSubscriptions: number;
-  private readonly tokens: { digest: Buffer; role: 'admin' | 'read' }[];
+  private readonly tokens: { token: SecretToken; role: 'admin' | 'read' }[];
   private wss?: WebSocketServer;
   private stopFeed?: () => void;
   private heartbeat?: NodeJS.Timeout;
@@ -54,10 +54,10 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     this.maxSubscriptions = options.maxSubscriptions ?? 256;
     this.tokens = [
       ...(options.adminToken
-        ? [{ digest: digest(options.adminToken), role: 'admin' as const }]
+        ? [{ token: new SecretToken(options.adminToken), role: 'admin' as const }]
         : []),
       ...(options.readTokens ?? []).map((token) => ({
-        digest: digest(token),
+        token: new SecretToken(token),
         role: 'read' as const,
       })),
     ];
@@ -121,14 +121,12 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
   };
 
   private authenticate(req: IncomingMessage, url: URL): 'admin' | 'read' | undefined {
-    const header = req.headers.authorization;
-    const bearer = typeof header === 'string' ? /^Bearer (.+)$/i.exec(header)?.[1] : undefined;
-    const token = bearer ?? url.searchParams.get('token') ?? undefined;
+    const token =
+      bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     if (!token) return undefined;
-    const given = digest(token);
     // Every configured token is compared, so timing does not tell which kind matched.
     let role: 'admin' | 'read' | undefined;
-    for (const entry of this.tokens) if (timingSafeEqual(given, entry.digest)) role ??= entry.role;
+    for (const entry of this.tokens) if (entry.token.matches(token)) role ??= entry.role;
     return role;
   }
 
@@ -348,10 +346,6 @@ function extractCallId(payload: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
 
 function refuse(socket: Duplex, status: 401 | 404, message: string): void {
