@@ -32,6 +32,9 @@ function startService(env) {
       const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
+        // From here on the child's log is drained unread: the load generator's CPU is for load.
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
         resolve({ child, port: Number(match[1]) });
       }
     });

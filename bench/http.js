@@ -17,6 +17,9 @@ function startServer(file, dataDir) {
       const match = /LISTENING (\d+)/.exec(chunk.toString());
       if (match) {
         clearTimeout(timer);
+        // From here on the child's log is drained unread: the load generator's CPU is for load.
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
         resolve({ child, port: Number(match[1]) });
       }
     });

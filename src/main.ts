@@ -31,7 +31,8 @@ async function bootstrap(): Promise<void> {
   }
   app.useLogger(app.get(Logger));
   setUpApiDocs(app);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // process.exit after the drain (not a re-raised signal): the async log stream flushes on exit.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   boundShutdown(config.shutdownTimeoutMs);
   await app.listen(config.port);
   announce(config, await app.getUrl());

@@ -318,6 +318,25 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('records both of two operator actions sent at the same time', async () => {
+    await start();
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    await recordOf(callId, 'completed');
+    fake.reply({ status: 200, delayMs: 50 }, { status: 200, delayMs: 50 });
+    await Promise.all([
+      admin('post', `/calls/${callId}/refer`).send({ target_uri: 'tel:+14155550199' }).expect(200),
+      admin('post', `/calls/${callId}/hangup`).expect(200),
+    ]);
+    const record = await recordOf(callId, 'completed');
+    expect(record.operator_actions.map((a: { action: string }) => a.action).sort()).toEqual([
+      'hangup',
+      'refer',
+    ]);
+  });
+
   it('lets an operator hang up or transfer a live call', async () => {
     await start();
     const { callId } = await ring([

@@ -172,6 +172,17 @@ describe('WebSocket event stream at /events', () => {
       expect(posted).toBeGreaterThan(0);
     });
 
+    it('streams from the newest event when since is ahead of the store, and says so', async () => {
+      await post('batch.completed');
+      const client = await connect();
+      await subscribe(client, { types: ['*'], since: 1000 });
+      expect(client.messages.find((m) => m.type === 'error')?.message).toBe(
+        'since 1000 is ahead of the newest event (1); streaming from 1',
+      );
+      await post('batch.failed');
+      await eventually(() => expect(client.seqs()).toEqual([2]));
+    });
+
     it('accepts since only on the first subscribe', async () => {
       const client = await connect();
       await subscribe(client, { types: ['batch.*'] });
@@ -276,6 +287,29 @@ describe('WebSocket event stream at /events', () => {
     expect(client.closeReason).toContain('reconnect with since=');
     t = { ...t, close: async () => undefined };
   });
+
+  it('answers an unparsable request target with 400 and keeps serving', async () => {
+    await start();
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      const socket = connect(t.port, '127.0.0.1', () =>
+        socket.write(
+          'GET //[ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      );
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    await expectStreamOpens();
+  });
+
+  async function expectStreamOpens() {
+    const client = await connect();
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  }
 
   it('refuses upgrades on other paths', async () => {
     await start();

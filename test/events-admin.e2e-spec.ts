@@ -121,6 +121,30 @@ describe('admin API: /events', () => {
     await admin('get', '/events/evt_missing').expect(404);
   });
 
+  it('refuses to replay an event whose handlers are still running or waiting for a retry', async () => {
+    await t.close();
+    @Injectable()
+    class FailingOnce {
+      calls = 0;
+      @OnWebhookEvent('batch.failed')
+      handle(): void {
+        this.calls += 1;
+        throw new Error('not yet');
+      }
+    }
+    t = await createTestApp({
+      providers: [FailingOnce],
+      options: { adminToken: TOKEN, handlerRetryBaseMs: 60_000 },
+    });
+    const [body] = await deliverMany(['batch.failed']);
+    await eventually(async () =>
+      expect((await t.store.find(body.id))!.runs[0].status).toBe('retrying'),
+    );
+    const refused = await admin('post', `/events/${body.id}/replay`).expect(409);
+    expect(refused.body.message).toContain('FailingOnce.handle: retrying');
+    expect(t.app.get(FailingOnce).calls).toBe(1);
+  });
+
   it('replays an event to its handlers', async () => {
     const [body] = await deliverMany(['response.incomplete']);
     const counter = t.app.get(CountingHandler);

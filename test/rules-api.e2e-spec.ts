@@ -225,6 +225,36 @@ describe('rules API', () => {
       expect(refused.body.message).toContain('edit the file instead');
     });
 
+    it('reloads when a mounted ConfigMap swaps its ..data link (the file name itself never changes)', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'switchboard-configmap-'));
+      const { mkdirSync, renameSync, symlinkSync } = await import('node:fs');
+      const version = (name: string, document: unknown) => {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, 'rules.json'), JSON.stringify(document));
+      };
+      version('..v1', SEED);
+      symlinkSync('..v1', join(dir, '..data'));
+      symlinkSync(join('..data', 'rules.json'), join(dir, 'rules.json'));
+      t = await createTestApp({
+        options: { adminToken: TOKEN },
+        imports: [
+          CallsModule.forRoot({
+            store: new SqliteCallStore(':memory:'),
+            rulesFile: join(dir, 'rules.json'),
+          }),
+        ],
+      });
+      const before = (await admin('get', '/rules').expect(200)).body.version;
+      version('..v2', { ...SEED, rules: [SEED.rules[0]] });
+      symlinkSync('..v2', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data')); // atomic, as the kubelet does
+      await eventually(async () => {
+        const now = await admin('get', '/rules').expect(200);
+        expect(now.body.version).not.toBe(before);
+        expect(now.body.document.rules.map((r: { id: string }) => r.id)).toEqual(['sales']);
+      });
+    });
+
     it('reloads a good edit, and refuses a broken one with its line while the last good rules stay live', async () => {
       const file = await start('file');
       const before = (await admin('get', '/rules').expect(200)).body.version;

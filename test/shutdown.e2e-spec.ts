@@ -119,6 +119,40 @@ describe('the service under SIGTERM', () => {
     expect(open.n).toBe(0); // handlers in flight were finished, not abandoned
   }, 40_000);
 
+  it("lets a call in flight finish and record OpenAI's answer before the stores close", async () => {
+    const service = await startService({
+      ...env(),
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+    });
+    children.push(service.child);
+    fake.reply({ status: 200, delayMs: 400 });
+    const delivery = signDelivery(
+      JSON.stringify(
+        sampleEvent('realtime.call.incoming', {
+          data: {
+            call_id: 'rtc_draining',
+            sip_headers: [
+              { name: 'From', value: '<sip:+14155550123@x>' },
+              { name: 'To', value: '<sip:+18005550100@y>' },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(await post(service.port, delivery.body, delivery.headers)).toBe(200);
+    await fake.waitForRequests(1);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const db = new Database(join(dataDir, 'calls.db'), { readonly: true });
+    const row = db
+      .prepare(`SELECT status, record FROM calls WHERE call_id = 'rtc_draining'`)
+      .get() as { status: string; record: string };
+    db.close();
+    expect(row.status).toBe('completed');
+    expect(JSON.parse(row.record).openai).toMatchObject({ ok: true, status: 200 });
+  }, 30_000);
+
   it('exits at once on a second SIGTERM while the first is still draining', async () => {
     const service = await startService({
       ...env(),
@@ -151,42 +185,47 @@ describe('the service under SIGTERM', () => {
     expect(Date.now() - second).toBeLessThan(1000);
   }, 30_000);
 
-  it('logs one JSON object per line with the request id and webhook id, signatures redacted', async () => {
+  it('logs one JSON object per line with request ids, webhook and event ids, secrets redacted', async () => {
     const service = await startService(env());
     children.push(service.child);
-    const delivery = signDelivery(JSON.stringify(sampleEvent('batch.completed')));
+    const body = sampleEvent('batch.completed');
+    const delivery = signDelivery(JSON.stringify(body));
     const response = await fetch(`http://127.0.0.1:${service.port}/webhooks/openai`, {
       method: 'POST',
       headers: { ...delivery.headers, 'X-Request-Id': 'req-abc-123' },
       body: delivery.body,
     });
     expect(response.headers.get('x-request-id')).toBe('req-abc-123');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const admin = await fetch(`http://127.0.0.1:${service.port}/events?token=should-not-appear`, {
+      headers: { Authorization: 'Bearer tok' },
+    });
+    const adminRequestId = admin.headers.get('x-request-id');
+    expect(adminRequestId).toEqual(expect.any(String));
     service.child.kill('SIGTERM');
-    await service.exited;
+    expect(await service.exited).toEqual({ code: 0, signal: null });
     const lines = service
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    const completed = lines.find(
-      (line) =>
-        line.msg === 'request completed' && (line.req as { id?: string })?.id === 'req-abc-123',
-    );
-    expect(completed).toMatchObject({
+    expect(lines.find((line) => line.msg === 'webhook accepted')).toMatchObject({
+      request_id: 'req-abc-123',
       webhook_id: delivery.headers['webhook-id'],
-      res: { statusCode: 200 },
+      event_id: body.id,
+      type: 'batch.completed',
+      context: 'Webhooks',
     });
-    expect(service.output()).not.toContain(delivery.headers['webhook-signature']);
-    expect(service.output()).not.toContain(TEST_SECRET);
-    expect(
-      lines.find(
-        (line) =>
-          typeof line.msg === 'string' && (line.msg as string).startsWith('batch.completed'),
-      ),
-    ).toMatchObject({
-      context: 'BatchEvents',
-      webhook_id: delivery.headers['webhook-id'],
+    expect(lines.find((line) => line.msg === 'request completed')).toMatchObject({
+      req: { id: adminRequestId, method: 'GET', url: '/events?token=[redacted]' },
+      res: { statusCode: 400 }, // ?token= is not a parameter of /events: refused, and still logged
     });
+    for (const secret of [
+      delivery.headers['webhook-signature'],
+      TEST_SECRET,
+      'Bearer tok',
+      'should-not-appear',
+    ]) {
+      expect(service.output()).not.toContain(secret);
+    }
   }, 30_000);
 });

@@ -144,6 +144,26 @@ describe('POST /webhooks/openai', () => {
     });
   });
 
+  it('answers a POST with no body at all (no Content-Length, no chunks) with 401, not 500', async () => {
+    await new Promise<void>((resolve) =>
+      t.app.getHttpServer().listen(0, '127.0.0.1', () => resolve()),
+    );
+    const { port } = t.app.getHttpServer().address() as { port: number };
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          'POST /webhooks/openai HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+    expect(answer).toContain('missing_headers');
+  });
+
   it('handles 50 concurrent deliveries of one webhook-id exactly once', async () => {
     const delivery = signDelivery(JSON.stringify(sampleEvent('batch.completed')));
     const responses = await Promise.all(Array.from({ length: 50 }, () => t.deliver(delivery)));

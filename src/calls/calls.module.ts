@@ -16,6 +16,7 @@ import { RulesController } from './rules/rules.controller';
 import { RulesService } from './rules/rules.service';
 import { CALL_STORE, CallStore } from './store/call-store';
 import { SqliteCallStore } from './store/sqlite-call-store';
+import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.service';
 
 /**
  * Routes `realtime.call.incoming` by SIP-header rules and carries the decision out through
@@ -48,6 +49,7 @@ export class CallsModule
   constructor(
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) private readonly options: CallsModuleOptions,
+    private readonly dispatcher: WebhookDispatcher,
   ) {
     super();
   }
@@ -57,7 +59,9 @@ export class CallsModule
     consumer.apply(json({ limit: '1mb' })).forRoutes(RulesController, CallsController);
   }
 
+  /** Call handlers in flight write their outcome to this store: they finish first. */
   async onApplicationShutdown(): Promise<void> {
+    await this.dispatcher.drain();
     if (!this.options.store) await this.store.close();
   }
 }

@@ -106,17 +106,17 @@ export class CallsService {
     callId: string,
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
   ): Promise<{ record: CallRecord; outcome: ControlOutcome | undefined } | undefined> {
-    const record = await this.store.get(callId);
-    if (!record) return undefined;
+    if (!(await this.store.get(callId))) return undefined;
     const outcome = await this.control.send(callId, request);
     this.observeControl(request.type, statusOf(outcome), outcome);
-    record.operator_actions.push({
+    // Appended in one store transaction: two operators acting at once both get recorded.
+    const record = await this.store.appendOperatorAction(callId, {
       action: request.type,
       ...(request.type === 'refer' ? { target_uri: request.target_uri } : {}),
       at: new Date().toISOString(),
       outcome: outcome ?? { dry_run: true },
     });
-    await this.store.update(callId, { operator_actions: record.operator_actions });
+    if (!record) return undefined;
     if (!outcome || outcome.ok) {
       const type = request.type === 'hangup' ? CALL_EVENTS.hungUp : CALL_EVENTS.referred;
       void this.publish(type, { call_id: callId, by: 'operator', ...request, dry_run: !outcome });

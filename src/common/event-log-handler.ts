@@ -17,7 +17,7 @@ export function eventLogHandler(domain: string, pattern: WebhookEventPattern, no
 
     @OnWebhookEvent(pattern)
     log(event: ObjectReferenceEventDto): void {
-      this.logger.log(`${event.type}: ${noun} ${event.data.id} (event ${event.id})`);
+      this.logger.debug(`${event.type}: ${noun} ${event.data.id} (event ${event.id})`);
     }
   }
   // The class name is the handler's name in the store: `BatchEventsHandler.log`.

@@ -105,7 +105,12 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuse(socket, 400, 'bad request target');
+    }
     if (url.pathname !== this.path) {
       if (this.server && this.server.listenerCount('upgrade') === 1)
         refuse(socket, 404, 'no WebSocket endpoint here');
@@ -217,6 +222,18 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     // Live events are held aside from now on, so none committed during the reads is missed.
     client.state = 'catching_up';
     client.lastSeq = since;
+    const head = await this.store.headSeq();
+    if (since > head) {
+      // A sequence from another store (reset, restored): from its value no event would ever come.
+      client.lastSeq = head;
+      this.send(
+        client,
+        JSON.stringify({
+          type: 'error',
+          message: `since ${since} is ahead of the newest event (${head}); streaming from ${head}`,
+        }),
+      );
+    }
     try {
       for (;;) {
         const page = await this.store.list({ afterSeq: client.lastSeq, limit: CATCH_UP_PAGE });
@@ -348,8 +365,10 @@ function extractCallId(payload: string): string | undefined {
   }
 }
 
-function refuse(socket: Duplex, status: 401 | 404, message: string): void {
-  const reason = status === 401 ? 'Unauthorized' : 'Not Found';
+const REASONS = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' } as const;
+
+function refuse(socket: Duplex, status: keyof typeof REASONS, message: string): void {
+  const reason = REASONS[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
   );

@@ -30,7 +30,9 @@ export class RawBodyMiddleware implements NestMiddleware {
         res.status(status).json({ statusCode: status, message });
         return;
       }
-      if (Buffer.isBuffer(req.body)) req.rawBody = req.body;
+      // No body at all (no Content-Length, no Transfer-Encoding) is an empty one: it then fails
+      // verification like any unsigned delivery, with 401.
+      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       next();
     });
   }

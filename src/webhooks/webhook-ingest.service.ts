@@ -9,8 +9,8 @@ import {
 import { EVENT_STORE, EventStore } from './store/event-store';
 
 export type IngestOutcome =
-  | { status: 'accepted'; seq: number; type: string; known: boolean }
-  | { status: 'duplicate'; seq: number; type: string }
+  | { status: 'accepted'; seq: number; type: string; eventId: string; known: boolean }
+  | { status: 'duplicate'; seq: number; type: string; eventId: string }
   | { status: 'unauthorized'; reason: string; message: string }
   | { status: 'invalid'; message: string; errors: FieldError[] };
 
@@ -69,11 +69,18 @@ export class WebhookIngestService {
       },
       this.dispatcher.handlerKeysFor(event.type),
     );
-    if (!appended.inserted)
-      return { status: 'duplicate', seq: appended.event.seq, type: event.type };
+    if (!appended.inserted) {
+      return { status: 'duplicate', seq: appended.event.seq, type: event.type, eventId: event.id };
+    }
 
     // Not awaited: the 2xx goes out now; the handlers' progress lives in the store.
     void this.dispatcher.dispatch(appended.event, event);
-    return { status: 'accepted', seq: appended.event.seq, type: event.type, known: parsed.known };
+    return {
+      status: 'accepted',
+      seq: appended.event.seq,
+      type: event.type,
+      eventId: event.id,
+      known: parsed.known,
+    };
   }
 }

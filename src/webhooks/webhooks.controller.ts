@@ -3,19 +3,25 @@ import {
   Controller,
   HttpCode,
   InternalServerErrorException,
+  Logger,
   Post,
   Req,
+  Res,
   UnauthorizedException,
 } from '@nestjs/common';
+import type { Response } from 'express';
+import { requestIdFor } from '../common/request-id';
 import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequestWithRawBody } from './raw-body.middleware';
-import { WebhookIngestService } from './webhook-ingest.service';
+import { IngestOutcome, WebhookIngestService } from './webhook-ingest.service';
 
 export const WEBHOOK_PATH = 'webhooks/openai';
 
 @ApiTags('webhooks')
 @Controller()
 export class WebhooksController {
+  private readonly logger = new Logger('Webhooks');
+
   constructor(private readonly ingest: WebhookIngestService) {}
 
   /** OpenAI's deliveries. 200 once the event is stored (or was stored before). */
@@ -38,13 +44,15 @@ export class WebhooksController {
   @ApiResponse({ status: 401, description: 'missing, stale or wrong signature' })
   @ApiResponse({ status: 413, description: 'body over the limit' })
   @HttpCode(200)
-  async receive(@Req() req: RequestWithRawBody) {
+  async receive(@Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: Response) {
+    const requestId = requestIdFor(req, res);
     if (!Buffer.isBuffer(req.rawBody)) {
       throw new InternalServerErrorException(
         'the raw request body is not available: create the Nest app with { rawBody: true } or { bodyParser: false }',
       );
     }
     const outcome = await this.ingest.ingest(req.headers, req.rawBody);
+    this.log(outcome, requestId, req.headers['webhook-id']);
     switch (outcome.status) {
       case 'accepted':
         return { received: true, duplicate: false, seq: outcome.seq, type: outcome.type };
@@ -68,6 +76,39 @@ export class WebhooksController {
         const unreachable: never = outcome;
         throw new Error(`unhandled outcome ${JSON.stringify(unreachable)}`);
       }
+    }
+  }
+
+  /** One structured line per delivery: request id, webhook id, event id and what became of it. */
+  private log(
+    outcome: IngestOutcome,
+    requestId: string,
+    webhookId: string | string[] | undefined,
+  ): void {
+    const ids = {
+      request_id: requestId,
+      webhook_id: typeof webhookId === 'string' ? webhookId.slice(0, 256) : undefined,
+    };
+    switch (outcome.status) {
+      case 'accepted':
+      case 'duplicate':
+        this.logger.log({
+          msg: `webhook ${outcome.status}`,
+          ...ids,
+          event_id: outcome.eventId,
+          type: outcome.type,
+          seq: outcome.seq,
+        });
+        return;
+      case 'unauthorized':
+        this.logger.warn({ msg: 'webhook refused', ...ids, reason: outcome.reason });
+        return;
+      default:
+        this.logger.warn({
+          msg: 'webhook invalid',
+          ...ids,
+          problem: outcome.message.slice(0, 500),
+        });
     }
   }
 }

@@ -11,7 +11,7 @@ export interface RecordedRequest {
 }
 
 /** How the fake answers one request: a status (and body), or `hang` to never answer. */
-export type Reply = { status: number; body?: unknown } | 'hang';
+export type Reply = { status: number; body?: unknown; delayMs?: number } | 'hang';
 
 /**
  * A small HTTP server on loopback standing in for OpenAI's call control API. It records every
@@ -81,9 +81,11 @@ export class FakeOpenAI {
       }
       // A success has an empty body (sent chunked, under a JSON content type: the client must
       // not need to parse it); an error is a JSON document.
-      res.writeHead(reply.status, { 'content-type': 'application/json' });
-      if (reply.body !== undefined) res.write(JSON.stringify(reply.body));
-      res.end();
+      setTimeout(() => {
+        res.writeHead(reply.status, { 'content-type': 'application/json' });
+        if (reply.body !== undefined) res.write(JSON.stringify(reply.body));
+        res.end();
+      }, reply.delayMs ?? 0);
     });
   }
 }

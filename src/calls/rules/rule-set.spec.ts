@@ -140,6 +140,20 @@ describe('routing rules', () => {
     });
   });
 
+  it('renders a capture named like an Object member that did not match as empty, not as a function', () => {
+    const decision = decide(
+      [
+        {
+          id: 'r',
+          when: { field: 'caller.number', regex: '^\\+1(?P<area>\\d{3})(?P<valueOf>9)?' },
+          action: { refer: { target_uri: 'sip:{{captures.area}}-{{captures.valueOf}}{{captures.constructor}}@pbx' } },
+        },
+      ],
+      facts(),
+    );
+    expect(decision).toMatchObject({ route: 'rule', action: { type: 'refer', target_uri: 'sip:415-@pbx' } });
+  });
+
   it('never reads template syntax that arrives inside a header value', () => {
     const decision = decide(
       [{ id: 'r', action: { accept: { instructions: 'Note: {{headers.x-note}}' } } }],

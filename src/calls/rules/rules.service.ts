@@ -8,7 +8,7 @@ import {
   PreconditionFailedException,
 } from '@nestjs/common';
 import { FSWatcher, watch } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import { CallsModuleOptions } from '../calls.options';
 import { CALL_STORE, CallStore } from '../store/call-store';
@@ -134,10 +134,12 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     for (const warning of next.set.warnings) this.logger.warn(warning);
   }
 
-  /** Editors save by rename, so the directory is watched, not the file. */
+  /**
+   * Editors save by rename and Kubernetes swaps a ConfigMap's `..data` link, so the directory is
+   * watched and any change in it rereads the file; an unchanged version is ignored.
+   */
   private watch(file: string): void {
-    this.watcher = watch(dirname(file), (_event, name) => {
-      if (name !== null && name !== basename(file)) return;
+    this.watcher = watch(dirname(file), () => {
       clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => this.reload(file), 50);
     });

@@ -73,7 +73,11 @@ function validatePlaceholder(path: string): void {
 }
 
 function lookup(path: string, context: RenderContext): string {
-  if (path.startsWith('captures.')) return context.captures[path.slice('captures.'.length)] ?? '';
+  if (path.startsWith('captures.')) {
+    const name = path.slice('captures.'.length);
+    // Own names only: `captures.constructor` is a capture that did not match, not Object's.
+    return Object.prototype.hasOwnProperty.call(context.captures, name) ? context.captures[name] : '';
+  }
   if (path.startsWith('headers.'))
     return context.facts.headers.first(path.slice('headers.'.length)) ?? '';
   return resolveSubject(context.facts, { field: path })[0] ?? '';

@@ -65,6 +65,8 @@ export interface CallStore {
     patch: Partial<Pick<CallRecord, 'status' | 'openai' | 'timings' | 'operator_actions'>>,
   ): Promise<void>;
   get(callId: string): Promise<CallRecord | undefined>;
+  /** Adds an operator's action to the call's record atomically; the updated record. */
+  appendOperatorAction(callId: string, action: OperatorAction): Promise<CallRecord | undefined>;
   /** Newest first; `before` is the cursor of the previous page. */
   list(query: {
     before?: number;

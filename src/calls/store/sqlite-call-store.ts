@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CallRecord, CallStatus, CallStore, StoredRuleSet } from './call-store';
+import { CallRecord, CallStatus, CallStore, OperatorAction, StoredRuleSet } from './call-store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS calls (
@@ -44,14 +44,33 @@ export class SqliteCallStore implements CallStore {
   }
 
   async update(callId: string, patch: Partial<CallRecord>): Promise<void> {
-    this.db.transaction(() => {
+    this.modify(callId, (record) => ({ ...record, ...patch }));
+  }
+
+  async appendOperatorAction(
+    callId: string,
+    action: OperatorAction,
+  ): Promise<CallRecord | undefined> {
+    return this.modify(callId, (record) => ({
+      ...record,
+      operator_actions: [...record.operator_actions, action],
+    }));
+  }
+
+  /** Read, change and write one record in a transaction, so no concurrent change is lost. */
+  private modify(
+    callId: string,
+    change: (record: CallRecord) => CallRecord,
+  ): CallRecord | undefined {
+    return this.db.transaction(() => {
       const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
         { record: string } | undefined;
-      if (!row) return;
-      const record = { ...(JSON.parse(row.record) as CallRecord), ...patch };
+      if (!row) return undefined;
+      const record = change(JSON.parse(row.record) as CallRecord);
       this.db
         .prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?')
         .run(record.status, JSON.stringify(record), callId);
+      return record;
     })();
   }
 

@@ -1,4 +1,5 @@
 import {
+  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -58,6 +59,13 @@ export class EventsController {
   @HttpCode(202)
   async replay(@Param('id') id: string) {
     const event = await this.findOr404(id);
+    const busy = event.runs.filter((run) => run.status === 'pending' || run.status === 'retrying');
+    if (busy.length > 0) {
+      // Replaying now would run these handlers twice at once (a retry is still scheduled).
+      throw new ConflictException(
+        `event ${id} is still being handled (${busy.map((run) => `${run.handler}: ${run.status}`).join(', ')}); replay it once its runs are done or failed`,
+      );
+    }
     const dto = this.dispatcher.rehydrate(event);
     if (!dto)
       throw new NotFoundException(`event ${id} can no longer be parsed and cannot be replayed`);

@@ -30,6 +30,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly retryBaseMs: number;
   private readonly now: () => number;
   private stopped = false;
+  private draining?: Promise<void>;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -85,11 +86,23 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** Waits (bounded) for handlers in flight; pending retries stay in the store for the next start. */
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
-    await Promise.race([Promise.allSettled([...this.inFlight]), delay(10_000)]);
+  onApplicationShutdown(): Promise<void> {
+    return this.drain();
+  }
+
+  /**
+   * Stops starting handlers and waits (bounded) for those in flight; pending retries stay in
+   * the store for the next start. Idempotent: modules whose stores handlers use (the calls
+   * module) await it before they close them, whatever order Nest runs their hooks in.
+   */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      this.stopped = true;
+      for (const timer of this.retryTimers) clearTimeout(timer);
+      this.retryTimers.clear();
+      await Promise.race([Promise.allSettled([...this.inFlight]), delay(10_000)]);
+    })();
+    return this.draining;
   }
 
   /** Parses a stored payload back into its DTO (after a restart or for a replay). */
