@@ -6,7 +6,7 @@ import {
 import { ObjectReferenceEventDto } from './dto/webhook-event.dto';
 
 /**
- * A provider that writes one log line per event of a domain (`batch.completed: batch
+ * A provider that writes one debug log line per event of a domain (`batch.completed: batch
  * batch_abc (event evt_123)`). Each domain module registers one, through the same public
  * decorator as an application's own handlers.
  */

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { eventLogHandler } from '../common/event-log-handler';
 
-/** The eval run domain: its event DTOs live in `dto/`; every event is logged. */
+/**
+ * The eval run domain: its event DTOs live in `dto/`; every event is logged at debug level
+ * (the webhook line at info already names each delivery).
+ */
 @Module({ providers: [eventLogHandler('EvalRun', 'eval.run.*', 'eval run')] })
 export class EvalRunModule {}

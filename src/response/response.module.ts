@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { eventLogHandler } from '../common/event-log-handler';
 
-/** The response domain: its event DTOs live in `dto/`; every event is logged. */
+/**
+ * The response domain: its event DTOs live in `dto/`; every event is logged at debug level
+ * (the webhook line at info already names each delivery).
+ */
 @Module({ providers: [eventLogHandler('Response', 'response.*', 'response')] })
 export class ResponseModule {}
