@@ -1,63 +1,12 @@
 import Database from 'better-sqlite3';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeOpenAI } from './support/fake-openai';
 import { sampleEvent } from './support/sample-events';
+import { deliverTo, ringingCall, startService } from './support/service-process';
 import { signDelivery, TEST_SECRET } from './support/signing';
-
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-
-interface Service {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startService(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 15_000);
-    const poll = setInterval(() => {
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        resolve({ child, port: Number(match[1]), output: () => output, exited });
-      }
-    }, 20);
-  });
-}
-
-async function post(
-  port: number,
-  body: string,
-  headers: Record<string, string>,
-): Promise<number | 'refused'> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(5000),
-    });
-    await response.text();
-    return response.status;
-  } catch {
-    return 'refused';
-  }
-}
 
 describe('the service under SIGTERM', () => {
   let dataDir: string;
@@ -92,7 +41,7 @@ describe('the service under SIGTERM', () => {
       while (!stop && sent < 2000) {
         sent += 1;
         const delivery = signDelivery(JSON.stringify(sampleEvent('response.completed')));
-        const status = await post(service.port, delivery.body, delivery.headers);
+        const status = await deliverTo(service.port, delivery);
         if (status === 200) acknowledged.add(delivery.headers['webhook-id']);
         if (status === 'refused') stop = true;
       }
@@ -127,20 +76,8 @@ describe('the service under SIGTERM', () => {
     });
     children.push(service.child);
     fake.reply({ status: 200, delayMs: 400 });
-    const delivery = signDelivery(
-      JSON.stringify(
-        sampleEvent('realtime.call.incoming', {
-          data: {
-            call_id: 'rtc_draining',
-            sip_headers: [
-              { name: 'From', value: '<sip:+14155550123@x>' },
-              { name: 'To', value: '<sip:+18005550100@y>' },
-            ],
-          },
-        }),
-      ),
-    );
-    expect(await post(service.port, delivery.body, delivery.headers)).toBe(200);
+    const delivery = ringingCall('rtc_draining');
+    expect(await deliverTo(service.port, delivery)).toBe(200);
     await fake.waitForRequests(1);
     service.child.kill('SIGTERM');
     expect(await service.exited).toEqual({ code: 0, signal: null });
@@ -161,20 +98,8 @@ describe('the service under SIGTERM', () => {
     });
     children.push(service.child);
     fake.reply('hang', 'hang', 'hang'); // the call handler waits on OpenAI: the drain takes seconds
-    const delivery = signDelivery(
-      JSON.stringify(
-        sampleEvent('realtime.call.incoming', {
-          data: {
-            call_id: 'rtc_slow',
-            sip_headers: [
-              { name: 'From', value: '<sip:+14155550123@x>' },
-              { name: 'To', value: '<sip:+18005550100@y>' },
-            ],
-          },
-        }),
-      ),
-    );
-    expect(await post(service.port, delivery.body, delivery.headers)).toBe(200);
+    const delivery = ringingCall('rtc_slow');
+    expect(await deliverTo(service.port, delivery)).toBe(200);
     await fake.waitForRequests(1);
     service.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
