@@ -102,6 +102,20 @@ describe('rules API', () => {
       ]);
     });
 
+    it('refuses a body that is not JSON with 400, and one over 1 MiB with 413', async () => {
+      await start('api');
+      const broken = await admin('post', '/rules/evaluate')
+        .set('Content-Type', 'application/json')
+        .send('{"sip_headers": [')
+        .expect(400);
+      expect(broken.body.message).toMatch(/JSON/);
+      const huge = JSON.stringify({ sip_headers: CALL, padding: 'x'.repeat(1024 * 1024) });
+      await admin('post', '/rules/evaluate')
+        .set('Content-Type', 'application/json')
+        .send(huge)
+        .expect(413);
+    });
+
     it.each([
       ['no headers', {}, 'sip_headers'],
       ['a header without a value', { sip_headers: [{ name: 'From' }] }, 'sip_headers.0.value'],
