@@ -9,7 +9,8 @@ import { CallsModuleOptions } from './calls.options';
 import { CallControlClient, ControlRequest } from './control/call-control.client';
 import { RenderedAction } from './rules/route-action';
 import { RulesService } from './rules/rules.service';
-import { addressPart, deriveCallFacts } from './sip/call-facts';
+import { addressPart, CallFacts, deriveCallFacts } from './sip/call-facts';
+import { Decision } from './rules/rule-set';
 import { CALL_STORE, CallRecord, CallStatus, CallStore, ControlOutcome } from './store/call-store';
 
 /** Lifecycle events published for every call, through the same store and dispatch as webhooks. */
@@ -82,9 +83,7 @@ export class CallsService {
       return;
     }
     const sending = this.control.send(callId, decision.action);
-    this.logger.log(
-      `call ${callId} from ${this.shown(addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0])} to ${this.shown(addressPart(facts, 'called', 'number')[0])}: ${decision.rule ?? `(${decision.route})`} -> ${decision.action.type}${this.control.dryRun ? ' (dry run: not sent)' : ''}`,
-    );
+    this.logger.log(this.describeRoute(callId, facts, decision));
     this.metrics?.routingDecisions.inc({
       rule: decision.rule ?? `(${decision.route})`,
       action: decision.action.type,
@@ -184,6 +183,16 @@ export class CallsService {
     };
     await this.store.update(callId, { status: 'failed', openai: outcome });
     await this.publish(CALL_EVENTS.actionFailed, { call_id: callId, ...outcome });
+  }
+
+  /** `call rtc_1 from +14155550123 to +18005550100: vip-support -> accept` */
+  private describeRoute(callId: string, facts: CallFacts, decision: Decision): string {
+    const from =
+      addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0];
+    const to = addressPart(facts, 'called', 'number')[0];
+    const route = decision.rule ?? `(${decision.route})`;
+    const dry = this.control.dryRun ? ' (dry run: not sent)' : '';
+    return `call ${callId} from ${this.shown(from)} to ${this.shown(to)}: ${route} -> ${decision.action.type}${dry}`;
   }
 
   /** A number for a log line, masked when configured: it is personal data. */
