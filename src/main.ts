@@ -23,18 +23,20 @@ async function bootstrap(): Promise<void> {
       bodyParser: false,
       bufferLogs: true,
     });
+    app.useLogger(app.get(Logger));
+    setUpApiDocs(app);
+    // The modules start here (the rules load in it): their errors are start-up errors too.
+    await app.init();
   } catch (error) {
     if (error instanceof RulesFileError || error instanceof RulesValidationError) {
       fail(`the routing rules are invalid:\n${error.message}`);
     }
     throw error;
   }
-  app.useLogger(app.get(Logger));
-  setUpApiDocs(app);
   // process.exit after the drain (not a re-raised signal): the async log stream flushes on exit.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   boundShutdown(config.shutdownTimeoutMs);
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
   announce(config, await app.getUrl());
 }
 

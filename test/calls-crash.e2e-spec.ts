@@ -32,6 +32,7 @@ describe('a call whose action was under way when the process was killed', () => 
       ADMIN_TOKEN: TOKEN,
       DATA_DIR: dataDir,
       PORT: '0',
+      HOST: '127.0.0.1',
       NODE_ENV: 'production',
     };
     const first = await startService(env);

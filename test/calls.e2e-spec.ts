@@ -303,7 +303,17 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     const { callId } = await ring(headers, 'rtc_same');
     await ring(headers, callId);
     await fake.waitForRequests(1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Both deliveries are stored and the call handler has finished with each of them.
+    await eventually(async () => {
+      const events = await t.store.list({ type: 'realtime.call.incoming', limit: 10 });
+      expect(events).toHaveLength(2);
+      for (const event of events) {
+        const runs = (await t.store.find(String(event.seq)))!.runs;
+        expect(runs.find((run) => run.handler === 'CallsService.onIncomingCall')?.status).toBe(
+          'done',
+        );
+      }
+    });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -151,6 +151,8 @@ describe('WebSocket event stream at /events', () => {
           },
           [],
         );
+      // Deliveries keep arriving the whole time, and, to be sure the seam is crossed, a batch is
+      // also delivered (and committed) while the stream is between two catch-up reads.
       let posting = true;
       let posted = 0;
       const load = (async () => {
@@ -159,17 +161,28 @@ describe('WebSocket event stream at /events', () => {
           posted += 8;
         }
       })();
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      const read = t.store.list.bind(t.store);
+      let injected = 0;
+      t.store.list = async (query) => {
+        const page = await read(query);
+        if (injected === 0) {
+          injected = 5;
+          await Promise.all(Array.from({ length: injected }, () => post('batch.failed')));
+        }
+        return page;
+      };
       const client = await connect();
       await subscribe(client, { types: ['*'], since: 100 });
-      await new Promise((resolve) => setTimeout(resolve, 100));
       posting = false;
       await load;
-      const head = (await t.store.list({ afterSeq: 0, limit: 10_000 })).at(-1)!.seq;
+      const head = (await read({ afterSeq: 0, limit: 10_000 })).at(-1)!.seq;
       await eventually(() => expect(client.seqs().at(-1)).toBe(head));
-      const expected = Array.from({ length: head - 100 }, (_, i) => 101 + i);
-      expect(client.seqs()).toEqual(expected);
-      expect(posted).toBeGreaterThan(0);
+      expect(client.seqs()).toEqual(Array.from({ length: head - 100 }, (_, i) => 101 + i));
+      // Events committed during the catch-up came through the held-aside path, before caught_up.
+      const caughtUp = client.messages.findIndex((m) => m.type === 'caught_up');
+      const injectedSeqs = client.events().filter((m) => m.event!.type === 'batch.failed');
+      expect(injectedSeqs).toHaveLength(5);
+      for (const m of injectedSeqs) expect(client.messages.indexOf(m)).toBeLessThan(caughtUp);
     });
 
     it('streams from the newest event when since is ahead of the store, and says so', async () => {

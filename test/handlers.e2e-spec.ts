@@ -160,6 +160,45 @@ describe.each([
   });
 });
 
+describe('a handler that succeeded but whose completion could not be recorded', () => {
+  it('is not retried as if it had failed: the run stays open for the next start', async () => {
+    journal.length = 0;
+    const t = await createTestApp({ imports: [UserFeatureModule] });
+    try {
+      const record = t.store.recordAttempt.bind(t.store);
+      let failNext = true;
+      t.store.recordAttempt = async (seq, handler, outcome) => {
+        if (failNext && handler === 'BatchHandlers.completed') {
+          failNext = false;
+          throw new Error('disk full');
+        }
+        return record(seq, handler, outcome);
+      };
+      const response = await t
+        .deliver(
+          signDelivery(JSON.stringify(sampleEvent('batch.completed', { data: { id: 'b9' } }))),
+        )
+        .expect(200);
+      await eventually(async () => {
+        const runs = (await t.store.find(String(response.body.seq)))!.runs;
+        expect(runs.find((r) => r.handler === 'BatchHandlers.anyBatch')?.status).toBe('done');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a wrong retry would land here
+      const runs = (await t.store.find(String(response.body.seq)))!.runs;
+      expect(runs.find((r) => r.handler === 'BatchHandlers.completed')).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        lastError: null,
+      });
+      expect(journal.filter((line) => line.startsWith('completed:'))).toEqual([
+        'completed:b9:true',
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('a provider exported under an alias', () => {
   it('is registered once, so its handler runs once', async () => {
     journal.length = 0;

@@ -82,6 +82,9 @@ describe('health, readiness, metrics and API docs', () => {
     await t.deliver(call).expect(200);
     await t.deliver({ ...call, body: call.body.replace('rtc_m', 'rtc_x') }).expect(401);
     await t.deliver(signDelivery('{"type":"batch.completed"}')).expect(400);
+    await t
+      .deliver(signDelivery(JSON.stringify({ padding: 'x'.repeat(1024 * 1024 + 1) })))
+      .expect(413);
     await eventually(async () => {
       const after = await scrape();
       expect(metric(after, accepted) - metric(before, accepted)).toBe(1);
@@ -102,6 +105,9 @@ describe('health, readiness, metrics and API docs', () => {
       ).toBe(1);
       expect(
         metric(after, 'switchboard_webhooks_received_total{type="unparsed",outcome="invalid"}'),
+      ).toBe(1);
+      expect(
+        metric(after, 'switchboard_webhooks_received_total{type="unread",outcome="too_large"}'),
       ).toBe(1);
       // No From: the caller is withheld, and the example rules decline such calls.
       expect(

@@ -49,6 +49,16 @@ describe('the service (dist/main.js)', () => {
       { SHUTDOWN_TIMEOUT_MS: '0' },
       'SHUTDOWN_TIMEOUT_MS must be between 1000',
     ],
+    [
+      'a LOG_REDACT path pino cannot read',
+      { LOG_REDACT: 'req.headers["x-api-key' },
+      'LOG_REDACT holds a path pino cannot redact',
+    ],
+    [
+      'a rules file that does not exist',
+      { RULES_FILE: '/nonexistent/rules.yaml' },
+      'the routing rules are invalid',
+    ],
   ])('refuses to start with %s, naming the variable', (_case, env, message) => {
     const result = spawnSync(process.execPath, [MAIN], {
       env: serviceEnv({ DATA_DIR: dataDir, PORT: '0', ...env }),

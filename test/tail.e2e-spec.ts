@@ -33,6 +33,8 @@ describe('npm run tail', () => {
         TOKEN,
         '--types',
         'call.*',
+        '--since',
+        '0',
         '--once',
       ],
       {
@@ -41,7 +43,7 @@ describe('npm run tail', () => {
     );
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await eventually(() => expect(t.app.get(EventStreamServer).clientCount).toBe(1));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // With --since 0 the events reach it whether they are stored before or after it subscribes.
     const publisher = t.app.get(SwitchboardEventPublisher);
     await publisher.publish('batch.completed', { id: 'batch_1' });
     await publisher.publish('call.routed', {

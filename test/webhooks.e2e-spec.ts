@@ -171,7 +171,8 @@ describe('POST /webhooks/openai', () => {
     expect(responses.filter((r) => r.body.duplicate === false)).toHaveLength(1);
     expect(new Set(responses.map((r) => r.body.seq)).size).toBe(1);
     expect(await storedCount()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => expect(recorder.received).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // room for a wrong second run
     expect(recorder.received).toHaveLength(1);
   });
 
@@ -181,6 +182,7 @@ describe('POST /webhooks/openai', () => {
     );
     const response = await t.deliver(signDelivery(huge)).expect(413);
     expect(response.body.message).toContain('larger than the limit');
+    expect(response.headers['x-request-id']).toEqual(expect.any(String));
     expect(await storedCount()).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pino from 'pino';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
@@ -11,6 +12,8 @@ export type NodeEnv = 'development' | 'production' | 'test';
 export interface SwitchboardConfig {
   nodeEnv: NodeEnv;
   port: number;
+  /** Interface to listen on. */
+  host: string;
   dataDir: string;
   webhookSecrets: string[];
   /** Where the secret came from: the environment, or generated for development. */
@@ -56,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
   return {
     nodeEnv,
     port: integer('PORT', env.PORT, 3000, 0, 65535),
+    host: nonEmpty(env.HOST) ?? '0.0.0.0',
     dataDir,
     webhookSecrets: secrets,
     webhookSecretSource: source,
@@ -86,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       'full',
     ),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'info'),
-    logRedact: list(env.LOG_REDACT),
+    logRedact: redactPaths(env.LOG_REDACT),
     logRedactSip:
       oneOf('LOG_REDACT_SIP', env.LOG_REDACT_SIP, ['true', 'false'] as const, 'false') === 'true',
     metricsToken: nonEmpty(env.METRICS_TOKEN),
@@ -138,6 +142,19 @@ function developmentSecret(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** pino's own parser says whether each path is one it can redact. */
+function redactPaths(value: string | undefined): string[] {
+  const paths = list(value);
+  try {
+    pino({ redact: paths }, { write: () => undefined });
+  } catch (error) {
+    throw new ConfigError(
+      `LOG_REDACT holds a path pino cannot redact: ${(error as Error).message}`,
+    );
+  }
+  return paths;
 }
 
 function list(value: string | undefined): string[] {

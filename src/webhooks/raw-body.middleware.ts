@@ -1,6 +1,8 @@
-import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable, Logger, NestMiddleware, Optional } from '@nestjs/common';
 import { raw } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { requestIdFor } from '../common/request-id';
+import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition';
 import { DEFAULT_MAX_BODY_BYTES, WebhooksModuleOptions } from './webhooks.options';
 
@@ -16,8 +18,12 @@ export interface RequestWithRawBody extends Request {
 @Injectable()
 export class RawBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
+  private readonly logger = new Logger('Webhooks');
 
-  constructor(@Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions) {
+  constructor(
+    @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
+    @Optional() private readonly metrics?: SwitchboardMetrics,
+  ) {
     this.parse = raw({ type: () => true, limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
   }
 
@@ -27,6 +33,16 @@ export class RawBodyMiddleware implements NestMiddleware {
     this.parse(req, res, (error?: unknown) => {
       if (error) {
         const { status, message } = describeBodyError(error);
+        // Refused before the controller: its line, id and count are given here.
+        const requestId = requestIdFor(req, res);
+        const outcome = status === 413 ? 'too_large' : 'unreadable';
+        this.metrics?.webhooksReceived.inc({ type: 'unread', outcome });
+        this.logger.warn({
+          msg: `webhook ${outcome}`,
+          request_id: requestId,
+          status,
+          problem: message,
+        });
         res.status(status).json({ statusCode: status, message });
         return;
       }

@@ -31,8 +31,9 @@ export function startService(env: Record<string, string>): Promise<ServiceProces
       const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
       if (match || Date.now() > deadline || child.exitCode !== null) {
         clearInterval(poll);
-        if (match) resolve({ child, port: Number(match[1]), output: () => output, exited });
-        else reject(new Error(`the service did not start:\n${output}`));
+        if (match) return resolve({ child, port: Number(match[1]), output: () => output, exited });
+        child.kill('SIGKILL'); // nobody else holds it yet: never leave it running
+        reject(new Error(`the service did not start:\n${output}`));
       }
     }, 20);
   });

@@ -149,12 +149,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         attempt,
         receivedAt: event.receivedAt,
       });
-      observe('done');
-      await this.store.recordAttempt(event.seq, handler.key, { status: 'done' });
     } catch (caught) {
       observe('failed');
       this.metrics?.handlerFailures.inc({ handler: handler.key });
       await this.recordFailure(event, dto, handler, attempt, caught);
+      return;
+    }
+    observe('done');
+    try {
+      await this.store.recordAttempt(event.seq, handler.key, { status: 'done' });
+    } catch (storeError) {
+      // The handler succeeded; only the record of it failed. Not a handler failure: the run
+      // stays open in the store and is resumed (run again) at the next start.
+      this.logger.error(
+        `${handler.key} finished event ${event.eventId} but its completion could not be recorded: ${describe(storeError)}`,
+      );
     }
   }
 

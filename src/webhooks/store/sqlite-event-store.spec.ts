@@ -140,7 +140,26 @@ describe('SqliteEventStore', () => {
     });
   });
 
-  it('rejects every write of a batch whose commit fails, so none is acknowledged', async () => {
+  it('fails only the bad write of a batch: the others in the same commit are stored and announced', async () => {
+    const heard: number[] = [];
+    store.subscribe((event) => heard.push(event.seq));
+    const writes = [
+      store.append(newEvent(), ['A.a']),
+      store.resetRuns(999_999, ['A.a']), // no such event: a foreign-key violation
+      store.append(newEvent(), ['A.a']),
+    ];
+    const [first, bad, third] = await Promise.allSettled(writes);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
+    expect(bad).toMatchObject({
+      status: 'rejected',
+      reason: expect.objectContaining({ message: expect.stringContaining('FOREIGN KEY') }),
+    });
+    expect(third).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
+    expect(heard).toHaveLength(2);
+    expect(await store.list({ limit: 10 })).toHaveLength(2);
+  });
+
+  it('rejects every write when the database itself fails, so none is acknowledged', async () => {
     await store.close();
     await expect(store.append(newEvent(), [])).rejects.toThrow(/database connection is not open/);
     expect(await store.isWritable()).toBe(false);

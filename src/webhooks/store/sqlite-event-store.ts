@@ -303,14 +303,29 @@ export class SqliteEventStore implements EventStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    try {
+      this.commit(batch);
+    } catch {
+      // The batch rolled back whole. Commit each write alone, so that one bad write (a replay
+      // of an event pruned meanwhile, say) fails only its own caller; a failing disk fails all.
+      for (const item of batch) {
+        try {
+          this.commit([item]);
+        } catch (error) {
+          item.reject(error);
+        }
+      }
+    }
+  }
+
+  /** Runs the writes in one transaction; only once it is committed are callers answered. */
+  private commit(batch: QueuedWrite[]): void {
     let results: unknown[];
     try {
       results = this.db.transaction(() => batch.map((item) => item.run()))();
     } catch (error) {
-      // Rolled back whole: no caller is told its write is durable, so none is acknowledged.
-      this.committing = [];
-      for (const item of batch) item.reject(error);
-      return;
+      this.committing = []; // rolled back: nothing was stored, nothing is announced
+      throw error;
     }
     const committed = this.committing;
     this.committing = [];
