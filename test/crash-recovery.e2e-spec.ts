@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleEvent } from './support/sample-events';
-import { Delivery, signDelivery, TEST_SECRET } from './support/signing';
+import { deliverTo } from './support/service-process';
+import { signDelivery, TEST_SECRET } from './support/signing';
 import { eventually } from './support/test-app';
 
 const FIXTURE = join(__dirname, 'fixtures', 'crash-app.js');
@@ -40,21 +41,6 @@ function start(dataDir: string, completions: string): Promise<Running> {
   });
 }
 
-async function post(port: number, delivery: Delivery): Promise<number | 'refused'> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-      signal: AbortSignal.timeout(5000),
-    });
-    await response.text();
-    return response.status;
-  } catch {
-    return 'refused';
-  }
-}
-
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
@@ -87,7 +73,7 @@ describe('kill -9 in the middle of a load, then restart', () => {
     const worker = async () => {
       while (next < deliveries.length) {
         const delivery = deliveries[next++];
-        const status = await post(first.port, delivery);
+        const status = await deliverTo(first.port, delivery);
         if (status === 200) acknowledged.add(delivery.headers['webhook-id']);
         if (!killed && acknowledged.size >= KILL_AFTER_ACKS) {
           killed = true;
