@@ -1,9 +1,9 @@
 // Signed, realistic webhook deliveries, made before the load starts so that signing costs
 // the load generator nothing while it measures.
-const { createHmac, randomUUID } = require('node:crypto');
+const { randomUUID } = require('node:crypto');
+const { signDelivery } = require('../scripts/sign-delivery');
 
 const SECRET = `whsec_${Buffer.from('switchboard-benchmark-secret-0123456789').toString('base64')}`;
-const KEY = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
 
 const hex = () => randomUUID().replace(/-/g, '');
 
@@ -33,17 +33,8 @@ function incomingCallBody() {
   });
 }
 
-function sign(body, id = `wh_${hex()}`, timestamp = String(Math.floor(Date.now() / 1000))) {
-  const signature = createHmac('sha256', KEY).update(`${id}.${timestamp}.${body}`).digest('base64');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': timestamp,
-      'webhook-signature': `v1,${signature}`,
-    },
-  };
+function sign(body) {
+  return signDelivery(SECRET, body);
 }
 
 /** A background response finished: the high-volume event of most applications. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Sends one correctly signed sample event to a running Switchboard, as OpenAI would.
 // Usage: npm run demo [-- <event type>]   (reads OPENAI_WEBHOOK_SECRET, else the dev secret in DATA_DIR)
-const { createHmac, randomUUID } = require('node:crypto');
+const { randomUUID } = require('node:crypto');
 const { readFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
+const { signDelivery } = require('./sign-delivery');
 
 const type = process.argv[2] || 'realtime.call.incoming';
 const port = process.env.PORT || 3000;
@@ -32,19 +33,11 @@ const body = JSON.stringify({
   type,
   data,
 });
-const id = `wh_${randomUUID().replace(/-/g, '')}`;
-const timestamp = String(Math.floor(Date.now() / 1000));
-const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+const delivery = signDelivery(secret, body);
 
 fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
   method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    'webhook-id': id,
-    'webhook-timestamp': timestamp,
-    'webhook-signature': `v1,${signature}`,
-  },
+  headers: delivery.headers,
   body,
 })
   .then(async (res) => {
