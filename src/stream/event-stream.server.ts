@@ -37,7 +37,8 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
   private readonly path: string;
   private readonly maxBuffered: number;
   private readonly maxSubscriptions: number;
-  private readonly tokens: { token: SecretToken; role: 'admin' | 'read' }[];
+  /** The admin token and the read-only stream tokens: on the stream they grant the same. */
+  private readonly tokens: SecretToken[];
   private wss?: WebSocketServer;
   private stopFeed?: () => void;
   private heartbeat?: NodeJS.Timeout;
@@ -53,14 +54,9 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxSubscriptions = options.maxSubscriptions ?? 256;
     this.tokens = [
-      ...(options.adminToken
-        ? [{ token: new SecretToken(options.adminToken), role: 'admin' as const }]
-        : []),
-      ...(options.readTokens ?? []).map((token) => ({
-        token: new SecretToken(token),
-        role: 'read' as const,
-      })),
-    ];
+      ...(options.adminToken ? [options.adminToken] : []),
+      ...(options.readTokens ?? []),
+    ].map((token) => new SecretToken(token));
   }
 
   /** Connected clients (for metrics and tests). */
@@ -118,21 +114,20 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     }
     if (this.tokens.length === 0)
       return refuse(socket, 404, 'the event stream is off: set ADMIN_TOKEN to enable it');
-    const role = this.authenticate(req, url);
-    if (!role) return refuse(socket, 401, 'send Authorization: Bearer <token> or ?token=<token>');
-    this.wss!.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(new StreamClient(ws, role), url),
-    );
+    if (!this.authenticate(req, url)) {
+      return refuse(socket, 401, 'send Authorization: Bearer <token> or ?token=<token>');
+    }
+    this.wss!.handleUpgrade(req, socket, head, (ws) => this.accept(new StreamClient(ws), url));
   };
 
-  private authenticate(req: IncomingMessage, url: URL): 'admin' | 'read' | undefined {
+  private authenticate(req: IncomingMessage, url: URL): boolean {
     const token =
       bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
-    if (!token) return undefined;
-    // Every configured token is compared, so timing does not tell which kind matched.
-    let role: 'admin' | 'read' | undefined;
-    for (const entry of this.tokens) if (entry.token.matches(token)) role ??= entry.role;
-    return role;
+    if (!token) return false;
+    // Every configured token is compared, so timing does not tell which one matched.
+    let matched = false;
+    for (const expected of this.tokens) if (expected.matches(token)) matched = true;
+    return matched;
   }
 
   private accept(client: StreamClient, url: URL): void {

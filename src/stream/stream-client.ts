@@ -15,10 +15,7 @@ export class StreamClient {
   alive = true;
   closed = false;
 
-  constructor(
-    readonly socket: WebSocket,
-    readonly role: 'admin' | 'read',
-  ) {}
+  constructor(readonly socket: WebSocket) {}
 
   get open(): boolean {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;

@@ -9,7 +9,7 @@ import {
 import { EVENT_STORE, EventStore } from './store/event-store';
 
 export type IngestOutcome =
-  | { status: 'accepted'; seq: number; type: string; eventId: string; known: boolean }
+  | { status: 'accepted'; seq: number; type: string; eventId: string }
   | { status: 'duplicate'; seq: number; type: string; eventId: string }
   | { status: 'unauthorized'; reason: string; message: string }
   | { status: 'invalid'; message: string; errors: FieldError[] };
@@ -80,7 +80,6 @@ export class WebhookIngestService {
       seq: appended.event.seq,
       type: event.type,
       eventId: event.id,
-      known: parsed.known,
     };
   }
 }
