@@ -90,6 +90,8 @@ export function compileRuleSet(raw: unknown): CompiledRuleSet {
     );
 
   const rules: CompiledRule[] = [];
+  // Where caller data flows unconstrained into a session or a transfer target (caller-data.ts).
+  const callerDataWarnings: string[] = [];
   for (const { rule, written, raw: rawRule } of ordered) {
     const path = `rules[${written}]`;
     let condition;
@@ -105,6 +107,7 @@ export function compileRuleSet(raw: unknown): CompiledRuleSet {
     const action = attempt(problems, `${path}.action`, () =>
       compileAction(rawRule.action as Record<string, unknown>, `${path}.action`),
     );
+    callerDataWarnings.push(...(action?.warnings ?? []).map((w) => `rule "${rule.id}": ${w}`));
     if (action)
       rules.push({
         id: rule.id,
@@ -134,7 +137,12 @@ export function compileRuleSet(raw: unknown): CompiledRuleSet {
     rules,
     defaultAction,
     onErrorAction,
-    shadowWarnings(rules),
+    [
+      ...shadowWarnings(rules),
+      ...callerDataWarnings,
+      ...defaultAction.warnings,
+      ...onErrorAction.warnings,
+    ],
     options.defaultCountry,
   );
 }
