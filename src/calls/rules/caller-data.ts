@@ -24,3 +24,16 @@ export function isCallerData(path: string): boolean {
 export function markCallerText(value: string): string {
   return `[caller-supplied text: ${JSON.stringify(value)}]`;
 }
+
+/** Warnings shown one by one; a rule set with thousands of templated rules gets one more line. */
+export const MAX_CALLER_DATA_WARNINGS = 20;
+
+/** The first warnings about caller data, and a count of the rest, so a save never floods the log. */
+export function summarizeCallerDataWarnings(warnings: string[]): string[] {
+  if (warnings.length <= MAX_CALLER_DATA_WARNINGS) return warnings;
+  const rest = warnings.length - MAX_CALLER_DATA_WARNINGS;
+  return [
+    ...warnings.slice(0, MAX_CALLER_DATA_WARNINGS),
+    `...and ${rest} more place(s) where caller data flows unconstrained into a session or a transfer target`,
+  ];
+}

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { isSupportedCountry } from '../sip/phone-number';
+import { summarizeCallerDataWarnings } from './caller-data';
 import { compileCondition, ConditionError } from './condition.compiler';
 import { RoutingRulesDocumentDto } from './dto/routing-rules.dto';
 import { compileAction } from './route-action';
@@ -139,9 +140,11 @@ export function compileRuleSet(raw: unknown): CompiledRuleSet {
     onErrorAction,
     [
       ...shadowWarnings(rules),
-      ...callerDataWarnings,
-      ...defaultAction.warnings,
-      ...onErrorAction.warnings,
+      ...summarizeCallerDataWarnings([
+        ...callerDataWarnings,
+        ...defaultAction.warnings,
+        ...onErrorAction.warnings,
+      ]),
     ],
     options.defaultCountry,
   );

@@ -148,6 +148,20 @@ describe('templates: caller data in sessions and transfer targets', () => {
     ]);
   });
 
+  it('shows at most 20 caller-data warnings and counts the rest, so a large save does not flood the log', () => {
+    const rules = Array.from({ length: 30 }, (_, i) => ({
+      id: `did-${i}`,
+      when: { field: 'called.number', equals: `+1800555${String(1000 + i)}` },
+      action: { accept: { instructions: 'Tier {{headers.x-account-tier}}' } },
+    }));
+    const warnings = compileRuleSet({ rules }).warnings;
+    expect(warnings).toHaveLength(21);
+    expect(warnings[19]).toMatch(/^rule "did-19": /);
+    expect(warnings[20]).toBe(
+      '...and 10 more place(s) where caller data flows unconstrained into a session or a transfer target',
+    );
+  });
+
   it('refuses on save what can never work, naming it', () => {
     const problems = (action: object) => {
       try {
