@@ -85,7 +85,8 @@ function compileRefer(body: Record<string, unknown>, path: string): CompiledActi
   return {
     type: 'refer',
     render(context) {
-      const uri = target.isStatic ? target.source : target.render(context, intoUri);
+      if (target.isStatic) return { type: 'refer', target_uri: target.source }; // checked above
+      const uri = target.render(context, intoUri);
       const problem = checkTargetUri(uri);
       if (problem) throw new Error(`rendered target_uri "${uri}" ${problem}`);
       if (!permits(uri))
