@@ -155,12 +155,20 @@ describe('routing rules', () => {
         {
           id: 'r',
           when: { field: 'caller.number', regex: '^\\+1(?P<area>\\d{3})(?P<valueOf>9)?' },
-          action: { refer: { target_uri: 'sip:{{captures.area}}-{{captures.valueOf}}{{captures.constructor}}@pbx', allowed_targets: ['sip:*@pbx'] } },
+          action: {
+            refer: {
+              target_uri: 'sip:{{captures.area}}-{{captures.valueOf}}{{captures.constructor}}@pbx',
+              allowed_targets: ['sip:*@pbx'],
+            },
+          },
         },
       ],
       facts(),
     );
-    expect(decision).toMatchObject({ route: 'rule', action: { type: 'refer', target_uri: 'sip:415-@pbx' } });
+    expect(decision).toMatchObject({
+      route: 'rule',
+      action: { type: 'refer', target_uri: 'sip:415-@pbx' },
+    });
   });
 
   it('never reads template syntax that arrives inside a header value', () => {
@@ -240,7 +248,14 @@ describe('routing rules', () => {
       target_uri: 'tel:+14155550199',
     });
     const broken = decide(
-      [{ id: 'r', action: { refer: { target_uri: 'sip:{{headers.x-missing}}', allowed_targets: ['sip:*'] } } }],
+      [
+        {
+          id: 'r',
+          action: {
+            refer: { target_uri: 'sip:{{headers.x-missing}}', allowed_targets: ['sip:*'] },
+          },
+        },
+      ],
       facts(),
       MONDAY_10_NY,
       {
@@ -357,18 +372,64 @@ describe('routing rules', () => {
   it('property: deciding never throws, whatever the header names and values', () => {
     const set = compileRuleSet({
       rules: [
-        { id: 'a', when: { all: [{ field: 'caller.number', dial: '_1NXX.' }, { header: 'X-A', regex: '(?<x>.+)' }] }, action: { refer: { target_uri: 'sip:{{captures.x}}@pbx' } } },
-        { id: 'b', when: { any: [{ field: 'diversion.params.reason', in: ['busy'] }, { not: { field: 'to.host', glob: '*.example.*' } }] }, action: accept },
-        { id: 'c', when: { all: [{ header: 'X-N', gte: 3 }, { field: 'pai.display_name', contains: 'x' }] }, action: { accept: { instructions: '{{headers.x-n}} {{from.user}}' } } },
+        {
+          id: 'a',
+          when: {
+            all: [
+              { field: 'caller.number', dial: '_1NXX.' },
+              { header: 'X-A', regex: '(?<x>.+)' },
+            ],
+          },
+          action: { refer: { target_uri: 'sip:{{captures.x}}@pbx' } },
+        },
+        {
+          id: 'b',
+          when: {
+            any: [
+              { field: 'diversion.params.reason', in: ['busy'] },
+              { not: { field: 'to.host', glob: '*.example.*' } },
+            ],
+          },
+          action: accept,
+        },
+        {
+          id: 'c',
+          when: {
+            all: [
+              { header: 'X-N', gte: 3 },
+              { field: 'pai.display_name', contains: 'x' },
+            ],
+          },
+          action: { accept: { instructions: '{{headers.x-n}} {{from.user}}' } },
+        },
         { id: 'd', when: { time: { days: ['mon'], from: '22:00', to: '02:00' } }, action: accept },
       ],
     });
-    const names = fc.oneof(fc.constantFrom('From', 'f', 'To', 't', 'P-Asserted-Identity', 'Diversion', 'X-A', 'X-N', 'Privacy'), fc.string());
+    const names = fc.oneof(
+      fc.constantFrom(
+        'From',
+        'f',
+        'To',
+        't',
+        'P-Asserted-Identity',
+        'Diversion',
+        'X-A',
+        'X-N',
+        'Privacy',
+      ),
+      fc.string(),
+    );
     fc.assert(
-      fc.property(fc.array(fc.record({ name: names, value: fc.string({ maxLength: 200 }) }), { maxLength: 10 }), fc.date({ noInvalidDate: true }), (headers, at) => {
-        const decision = set.decide(deriveCallFacts('rtc_p', headers, 'US'), at);
-        expect(['rule', 'default', 'on_error']).toContain(decision.route);
-      }),
+      fc.property(
+        fc.array(fc.record({ name: names, value: fc.string({ maxLength: 200 }) }), {
+          maxLength: 10,
+        }),
+        fc.date({ noInvalidDate: true }),
+        (headers, at) => {
+          const decision = set.decide(deriveCallFacts('rtc_p', headers, 'US'), at);
+          expect(['rule', 'default', 'on_error']).toContain(decision.route);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -36,7 +36,11 @@ const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true 
  */
 @ApiTags('rules')
 @ApiBearerAuth(ADMIN_AUTH)
-@ApiHeader({ name: 'If-Match', required: false, description: 'the version (ETag) an edit applies to; required by every change' })
+@ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'the version (ETag) an edit applies to; required by every change',
+})
 @Controller('rules')
 @UseGuards(AdminTokenGuard)
 export class RulesController {

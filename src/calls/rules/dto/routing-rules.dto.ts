@@ -156,7 +156,12 @@ export class RoutingRuleDto {
   enabled?: boolean;
 
   /** The condition; omitted, the rule matches every call. Checked by the condition compiler. */
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'the condition (see the README): { field|header, <operator> }, all, any, not, time' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'the condition (see the README): { field|header, <operator> }, all, any, not, time',
+  })
   @IsOptional()
   @IsObject()
   when?: Record<string, unknown>;
