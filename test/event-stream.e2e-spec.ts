@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { EventStreamModule } from '../src/stream/event-stream.module';
 import { EventStreamServer } from '../src/stream/event-stream.server';
@@ -7,7 +10,8 @@ import { EventStore, StoredEvent } from '../src/webhooks/store/event-store';
 import { SqliteEventStore } from '../src/webhooks/store/sqlite-event-store';
 import { SwitchboardEventPublisher } from '../src/webhooks/switchboard-event.publisher';
 import { sampleEvent } from './support/sample-events';
-import { signDelivery } from './support/signing';
+import { startService } from './support/service-process';
+import { signDelivery, TEST_SECRET } from './support/signing';
 import { TestStreamClient, TestStreamClientOptions } from './support/stream-client';
 import { LateAnsweringStore } from './support/late-answering-store';
 import { createTestApp, eventually, TestApp, TestAppOptions } from './support/test-app';
@@ -399,6 +403,36 @@ describe('WebSocket event stream at /events', () => {
         new Promise((resolve) => setTimeout(() => resolve('still closing after 10 s'), 10_000)),
       ]);
       expect(outcome).toBe('closed');
+    });
+  });
+
+  describe('the service (dist/main.js)', () => {
+    it('drops a client that stops answering pings after STREAM_HEARTBEAT_MS, not one that answers', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-stream-'));
+      const service = await startService({
+        OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+        DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ADMIN_TOKEN: ADMIN,
+        STREAM_HEARTBEAT_MS: '1000',
+      });
+      const serviceUrl = `ws://127.0.0.1:${service.port}/events`;
+      try {
+        const healthy = await TestStreamClient.connect(serviceUrl, ADMIN);
+        const mute = await TestStreamClient.connect(serviceUrl, ADMIN, { autoPong: false });
+        clients.push(healthy, mute);
+        // With the default (30 s) it would still be connected long after this deadline.
+        await eventually(() => expect(mute.closeCode).toBe(1006), 10_000);
+        expect(mute.pings).toBeGreaterThanOrEqual(1);
+        await healthy.roundTrip();
+        expect(healthy.closeCode).toBeUndefined();
+        expect(healthy.pings).toBeGreaterThanOrEqual(1);
+      } finally {
+        service.child.kill('SIGKILL');
+        await service.exited;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
   });
 
