@@ -406,6 +406,73 @@ describe('WebSocket event stream at /events', () => {
     });
   });
 
+  describe('documented defaults', () => {
+    it('takes client messages up to 16 KiB and closes the connection on a larger one (1009)', async () => {
+      await start();
+      const client = await connect();
+      const ping = (bytes: number) => {
+        const frame = '{"op":"ping","pad":""}';
+        return frame.replace('""', `"${'x'.repeat(bytes - frame.length)}"`);
+      };
+      client.send(ping(16 * 1024));
+      await eventually(() => expect(client.messages).toContainEqual({ type: 'pong', seq: 0 }));
+      client.send(ping(16 * 1024 + 1));
+      await eventually(() => expect(client.closeCode).toBe(1009));
+    });
+
+    it('takes 256 subscriptions per client and refuses the 257th', async () => {
+      await start();
+      const client = await connect();
+      const types = Array.from({ length: 255 }, (_, i) => `type${i}.*`);
+      await subscribe(client, { types, call_ids: ['rtc_1'] });
+      expect(client.messages.find((m) => m.type === 'subscribed')).toMatchObject({
+        types,
+        call_ids: ['rtc_1'],
+      });
+      await subscribe(client, { types: ['one.more'] });
+      expect(client.messages.at(-1)).toMatchObject({
+        type: 'error',
+        message: 'at most 256 subscriptions (types and call ids) per client',
+      });
+    });
+
+    it('pings every 30 s and drops a client that did not answer the previous ping', async () => {
+      // Only the heartbeat's clock is simulated; sockets and everything else run for real.
+      jest.useFakeTimers({
+        doNotFake: [
+          'Date',
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'clearImmediate',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      });
+      try {
+        await start();
+        const healthy = await connect();
+        const mute = await connect('', ADMIN, { autoPong: false });
+        jest.advanceTimersByTime(29_999);
+        await healthy.roundTrip();
+        await mute.roundTrip();
+        expect([healthy.pings, mute.pings]).toEqual([0, 0]);
+        jest.advanceTimersByTime(1);
+        await eventually(() => expect([healthy.pings, mute.pings]).toEqual([1, 1]));
+        await healthy.roundTrip(); // its pong has reached the server
+        jest.advanceTimersByTime(30_000);
+        await eventually(() => expect(mute.closeCode).toBe(1006));
+        await healthy.roundTrip();
+        expect(healthy.pings).toBe(2);
+        expect(t.app.get(EventStreamServer).clientCount).toBe(1);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+  });
+
   describe('the service (dist/main.js)', () => {
     it('drops a client that stops answering pings after STREAM_HEARTBEAT_MS, not one that answers', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-stream-'));
