@@ -38,6 +38,7 @@ export class AppModule {
         EventStreamModule.forRoot({
           adminToken: config.adminToken,
           readTokens: config.streamTokens,
+          heartbeatMs: config.streamHeartbeatMs,
         }),
         CallsModule.forRoot({
           rulesFile: config.rulesFile,

@@ -64,4 +64,16 @@ describe('loadConfig', () => {
       loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, [name]: value }),
     ).toThrow(message);
   });
+
+  it('reads the stream heartbeat, 30 s unless STREAM_HEARTBEAT_MS says otherwise', () => {
+    const env = { OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir };
+    expect(loadConfig(env).streamHeartbeatMs).toBe(30_000);
+    expect(loadConfig({ ...env, STREAM_HEARTBEAT_MS: '5000' }).streamHeartbeatMs).toBe(5000);
+    expect(() => loadConfig({ ...env, STREAM_HEARTBEAT_MS: '999' })).toThrow(
+      'STREAM_HEARTBEAT_MS must be between 1000 and 3600000, got 999',
+    );
+    expect(() => loadConfig({ ...env, STREAM_HEARTBEAT_MS: '30s' })).toThrow(
+      'STREAM_HEARTBEAT_MS must be a whole number, got "30s"',
+    );
+  });
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
 import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
+import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -21,6 +22,8 @@ export interface SwitchboardConfig {
   adminToken?: string;
   /** Read-only tokens for the event stream. */
   streamTokens: string[];
+  /** Event stream ping interval; a client that misses a ping is dropped at the next one. */
+  streamHeartbeatMs: number;
   openaiApiKey?: string;
   openaiBaseUrl?: string;
   rulesFile?: string;
@@ -65,6 +68,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     webhookSecretSource: source,
     adminToken: nonEmpty(env.ADMIN_TOKEN),
     streamTokens: list(env.STREAM_TOKENS),
+    streamHeartbeatMs: integer(
+      'STREAM_HEARTBEAT_MS',
+      env.STREAM_HEARTBEAT_MS,
+      STREAM_DEFAULTS.heartbeatMs,
+      1000,
+      3_600_000,
+    ),
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),
