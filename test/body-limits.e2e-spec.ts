@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { ServiceProcess, startService } from './support/service-process';
 import { createTestApp, eventually, TestApp } from './support/test-app';
 
 const TOKEN = 'body-limits-admin-token';
@@ -186,5 +190,82 @@ describe('request bodies: bounded in size and in time, refused as early as possi
     await raw.write('0\r\n\r\n');
     const answer = await raw.answeredAndClosed();
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('the service (dist/main.js): the limits come from its configuration, on every route', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-body-limits-'));
+    service = await startService({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'development',
+      ADMIN_TOKEN: TOKEN,
+      MAX_BODY_BYTES: String(LIMIT),
+      BODY_TIMEOUT_MS: '500',
+      HEADERS_TIMEOUT_MS: '500',
+    });
+  });
+  afterAll(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    service.child.kill('SIGKILL');
+    await service.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function client(): RawClient {
+    const raw = new RawClient(service.port);
+    clients.push(raw);
+    return raw;
+  }
+
+  it('MAX_BODY_BYTES: a declared body over it gets 413 at once, on the webhook and the rules API', async () => {
+    for (const path of ['/webhooks/openai', '/rules/evaluate']) {
+      const raw = client();
+      await raw.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n`);
+      expect((await raw.answeredAndClosed()).status).toBe(413);
+    }
+  });
+
+  it('BODY_TIMEOUT_MS: a webhook body trickling in gets 408 naming the time', async () => {
+    const raw = client();
+    await raw.write('POST /webhooks/openai HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+    for (let sent = 0; sent < 1000 && raw.writtenWhenAnswered === undefined; sent++) {
+      if (!(await raw.write('{'))) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const answer = await raw.answeredAndClosed();
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).message).toContain('500 ms');
+  });
+
+  it('HEADERS_TIMEOUT_MS: headers sent one line at a time (slowloris) get 408 and the connection closes', async () => {
+    const raw = client();
+    await raw.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    for (let line = 0; line < 1000 && raw.writtenWhenAnswered === undefined; line++) {
+      if (!(await raw.write(`X-Slow-${line}: 1\r\n`))) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await raw.answeredAndClosed()).status).toBe(408);
+  });
+
+  it('a route that reads no body does not drain one for ever: the connection closes', async () => {
+    const raw = client();
+    await raw.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    // 4,000 chunks at least 5 ms apart: far longer than headers and body time together.
+    let chunks = 0;
+    while (chunks < 4000 && !raw.closed) {
+      if (!(await raw.write(`400\r\n${'x'.repeat(1024)}\r\n`))) break;
+      chunks++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const answer = await raw.answeredAndClosed();
+    expect(answer.status).toBe(404);
+    expect(chunks).toBeLessThan(4000); // closed by the server while the client was still sending
   });
 });
