@@ -23,7 +23,15 @@ export function readBoundedBody(
   req: IncomingMessage,
   limits: BodyLimits,
 ): Promise<BodyReadOutcome> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const declared = req.headers['content-length'];
+  // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body.
+  if (
+    req.headers['transfer-encoding'] === undefined &&
+    (declared === undefined || Number(declared) === 0)
+  ) {
+    return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
+  }
+  const encoding = (req.headers['content-encoding'] || 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
     // Inflating would let a small body grow past every limit; OpenAI does not compress.
     return Promise.resolve(
@@ -34,16 +42,8 @@ export function readBoundedBody(
       ),
     );
   }
-  const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limits.maxBytes) {
     return Promise.resolve(tooLarge(limits));
-  }
-  // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body.
-  if (
-    req.headers['transfer-encoding'] === undefined &&
-    (declared === undefined || Number(declared) === 0)
-  ) {
-    return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
