@@ -193,6 +193,23 @@ describe('request bodies: bounded in size and in time, refused as early as possi
   });
 });
 
+describe('body limit options', () => {
+  it.each([
+    ['WebhooksModule', { options: { bodyTimeoutMs: 0 } }, 'WebhooksModule: bodyTimeoutMs'],
+    [
+      'CallsModule',
+      {
+        imports: [
+          CallsModule.forRoot({ store: new SqliteCallStore(':memory:'), maxBodyBytes: -1 }),
+        ],
+      },
+      'CallsModule: maxBodyBytes',
+    ],
+  ])('%s refuses a limit that is not a positive number, naming it', async (_m, config, message) => {
+    await expect(createTestApp(config)).rejects.toThrow(`${message} must be a positive number`);
+  });
+});
+
 describe('the service (dist/main.js): the limits come from its configuration, on every route', () => {
   let dataDir: string;
   let service: ServiceProcess;

@@ -60,6 +60,12 @@ export class CallsModule
    * the same kind of limits as the webhook's: size and time, refused before reading the rest.
    */
   configure(consumer: MiddlewareConsumer): void {
+    for (const name of ['maxBodyBytes', 'bodyTimeoutMs'] as const) {
+      const value = this.options[name];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new Error(`CallsModule: ${name} must be a positive number (got ${String(value)})`);
+      }
+    }
     const limits = {
       maxBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
