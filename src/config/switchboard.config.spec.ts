@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       webhookSecrets: [SECRET],
       webhookSecretSource: 'env',
       maxBodyBytes: 1024 * 1024,
+      bodyTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
       retentionHours: 168,
       toleranceSeconds: 300,
       synchronous: 'full',
@@ -59,6 +61,8 @@ describe('loadConfig', () => {
     ['EVENT_RETENTION_HOURS', '24', 'EVENT_RETENTION_HOURS must be between 72'],
     ['STORE_SYNCHRONOUS', 'off', 'STORE_SYNCHRONOUS must be one of normal, full'],
     ['OPENAI_BASE_URL', 'ftp://example.com', 'OPENAI_BASE_URL must be an http(s) URL'],
+    ['BODY_TIMEOUT_MS', '50', 'BODY_TIMEOUT_MS must be between 100 and 600000, got 50'],
+    ['HEADERS_TIMEOUT_MS', '10s', 'HEADERS_TIMEOUT_MS must be a whole number, got "10s"'],
   ])('refuses %s=%s', (name, value, message) => {
     expect(() =>
       loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, [name]: value }),

@@ -28,6 +28,10 @@ export interface SwitchboardConfig {
   openaiBaseUrl?: string;
   rulesFile?: string;
   maxBodyBytes: number;
+  /** A request body not arrived whole this long after its headers is refused with 408. */
+  bodyTimeoutMs: number;
+  /** Request headers not arrived whole this long after the request began: 408 (slowloris). */
+  headersTimeoutMs: number;
   retentionHours: number;
   toleranceSeconds: number;
   synchronous: SqliteSynchronous;
@@ -79,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
+    bodyTimeoutMs: integer('BODY_TIMEOUT_MS', env.BODY_TIMEOUT_MS, 10_000, 100, 600_000),
+    headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000, 100, 600_000),
     retentionHours: integer(
       'EVENT_RETENTION_HOURS',
       env.EVENT_RETENTION_HOURS,
