@@ -23,7 +23,10 @@ const RULES = {
       id: 'gold',
       when: { header: 'x-account-tier', equals: 'gold' },
       action: {
-        accept: { model: 'gpt-realtime', instructions: 'Tier {{headers.x-account-tier}}.' },
+        accept: {
+          model: 'gpt-realtime',
+          instructions: 'Tier {{headers.x-account-tier | oneof: gold, platinum}}.',
+        },
       },
     },
   ],
