@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, NestMiddleware, Optional } from '@nestjs/co
 import { raw } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestIdFor } from '../common/request-id';
+import { bodyAlreadyRead, RAW_BODY_UNAVAILABLE } from './raw-body.check';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition';
 import { DEFAULT_MAX_BODY_BYTES, WebhooksModuleOptions } from './webhooks.options';
@@ -19,6 +20,7 @@ export interface RequestWithRawBody extends Request {
 export class RawBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
   private readonly logger = new Logger('Webhooks');
+  private rawBodyProblemLogged = false;
 
   constructor(
     @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
@@ -30,6 +32,9 @@ export class RawBodyMiddleware implements NestMiddleware {
   use(req: RequestWithRawBody, res: Response, next: NextFunction): void {
     // An app created with `rawBody: true` has already kept the bytes for us.
     if (Buffer.isBuffer(req.rawBody)) return next();
+    // A parser the start-up check could not see read the body first: say what to change, never
+    // a signature error that would point at the secret.
+    if (bodyAlreadyRead(req)) return this.refuseParsedBody(res);
     this.parse(req, res, (error?: unknown) => {
       if (error) {
         const { status, message } = describeBodyError(error);
@@ -50,6 +55,19 @@ export class RawBodyMiddleware implements NestMiddleware {
       // verification like any unsigned delivery, with 401.
       req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       next();
+    });
+  }
+
+  private refuseParsedBody(res: Response): void {
+    if (!this.rawBodyProblemLogged) {
+      this.rawBodyProblemLogged = true;
+      this.logger.error(`webhook deliveries cannot be verified: ${RAW_BODY_UNAVAILABLE}`);
+    }
+    res.status(500).json({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      reason: 'raw_body_unavailable',
+      message: RAW_BODY_UNAVAILABLE,
     });
   }
 }
