@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, NestMiddleware, Optional } from '@nestjs/common';
 import { raw } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { LogLine } from '../common/log-line';
 import { requestIdFor } from '../common/request-id';
 import { bodyAlreadyRead, RAW_BODY_UNAVAILABLE } from './raw-body.check';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
@@ -42,12 +43,9 @@ export class RawBodyMiddleware implements NestMiddleware {
         const requestId = requestIdFor(req, res);
         const outcome = status === 413 ? 'too_large' : 'unreadable';
         this.metrics?.webhooksReceived.inc({ type: 'unread', outcome });
-        this.logger.warn({
-          msg: `webhook ${outcome}`,
-          request_id: requestId,
-          status,
-          problem: message,
-        });
+        this.logger.warn(
+          new LogLine(`webhook ${outcome}`, { status, problem: message, request_id: requestId }),
+        );
         res.status(status).json({ statusCode: status, message });
         return;
       }

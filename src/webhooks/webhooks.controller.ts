@@ -10,6 +10,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { LogLine } from '../common/log-line';
 import { requestIdFor } from '../common/request-id';
 import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequestWithRawBody } from './raw-body.middleware';
@@ -92,23 +93,22 @@ export class WebhooksController {
     switch (outcome.status) {
       case 'accepted':
       case 'duplicate':
-        this.logger.log({
-          msg: `webhook ${outcome.status}`,
-          ...ids,
-          event_id: outcome.eventId,
-          type: outcome.type,
-          seq: outcome.seq,
-        });
+        this.logger.log(
+          new LogLine(`webhook ${outcome.status}`, {
+            type: outcome.type,
+            seq: outcome.seq,
+            event_id: outcome.eventId,
+            ...ids,
+          }),
+        );
         return;
       case 'unauthorized':
-        this.logger.warn({ msg: 'webhook refused', ...ids, reason: outcome.reason });
+        this.logger.warn(new LogLine('webhook refused', { reason: outcome.reason, ...ids }));
         return;
       default:
-        this.logger.warn({
-          msg: 'webhook invalid',
-          ...ids,
-          problem: outcome.message.slice(0, 500),
-        });
+        this.logger.warn(
+          new LogLine('webhook invalid', { problem: outcome.message.slice(0, 500), ...ids }),
+        );
     }
   }
 }
