@@ -76,3 +76,11 @@ export class StreamFilter {
     return id !== undefined && this.callIds.has(id);
   }
 }
+
+/** What the server sends (the AsyncAPI document at /docs/asyncapi.json describes each). */
+export type ServerMessage =
+  | { type: 'subscribed'; types: string[]; call_ids: string[] }
+  | { type: 'event'; seq: number; source: 'openai' | 'switchboard'; event: object }
+  | { type: 'caught_up'; seq: number }
+  | { type: 'pong'; seq: number }
+  | { type: 'error'; message: string };

@@ -12,9 +12,10 @@ import {
 import type { Response } from 'express';
 import { LogLine } from '../common/log-line';
 import { requestIdFor } from '../common/request-id';
-import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { RequestWithRawBody } from './raw-body.middleware';
 import { IngestOutcome, WebhookIngestService } from './webhook-ingest.service';
+import { WebhooksDocs } from './webhooks.controller.docs';
 
 export const WEBHOOK_PATH = 'webhooks/openai';
 
@@ -27,23 +28,7 @@ export class WebhooksController {
 
   /** OpenAI's deliveries. 200 once the event is stored (or was stored before). */
   @Post(WEBHOOK_PATH)
-  @ApiHeader({ name: 'webhook-id', required: true })
-  @ApiHeader({ name: 'webhook-timestamp', required: true })
-  @ApiHeader({
-    name: 'webhook-signature',
-    required: true,
-    description: 'space-separated v1,<base64> HMAC-SHA256 signatures',
-  })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      description: 'one of the fifteen OpenAI webhook events (or a newer type)',
-    },
-  })
-  @ApiResponse({ status: 200, description: 'stored (or stored before: duplicate)' })
-  @ApiResponse({ status: 400, description: 'signed, but not a valid event of its type' })
-  @ApiResponse({ status: 401, description: 'missing, stale or wrong signature' })
-  @ApiResponse({ status: 413, description: 'body over the limit' })
+  @WebhooksDocs.receive
   @HttpCode(200)
   async receive(@Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: Response) {
     const requestId = requestIdFor(req, res);

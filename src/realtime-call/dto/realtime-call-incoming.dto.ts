@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { ApiProperty } from '@nestjs/swagger';
-import { Equals, IsNotEmpty, IsObject, IsString, ValidateNested } from 'class-validator';
+import { IsNotEmpty, IsObject, IsString, ValidateNested } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { WebhookEventDto } from '../../common/dto/webhook-event.dto';
 import { IsSipHeaderList } from './is-sip-header-list.validator';
 
@@ -43,8 +44,7 @@ export class RealtimeCallIncomingDataDto {
 
 /** `realtime.call.incoming`: a SIP call is ringing and waits for accept, reject or refer. */
 export class RealtimeCallIncomingEvent extends WebhookEventDto {
-  @ApiProperty()
-  @Equals('realtime.call.incoming')
+  @EventType('realtime.call.incoming')
   type!: 'realtime.call.incoming';
 
   @ApiProperty()
