@@ -4,16 +4,35 @@
 //                   [--url ws://localhost:3000/events] [--token $ADMIN_TOKEN]
 // Reconnects after a drop, resuming from the last sequence number it printed.
 const { WebSocket: WsClient } = require('ws');
+const { DEV_ADMIN_TOKEN_FILE, readDevFile, shownPath } = require('./dev-files');
+
+const USAGE = `Usage: npm run tail [-- options]
+
+Prints Switchboard's live event stream, one line per event, and reconnects after a drop.
+Start the service first, in another terminal: npm start
+
+  --types 'call.*,batch.*'   event types to follow: exact, prefix.* or * (default *)
+  --call-ids rtc_1,rtc_2     only events about these calls
+  --since 120                first catch up from this sequence number
+  --json                     print each message as JSON
+  --url <url>                default ws://localhost:$PORT/events (PORT default 3000)
+  --token <token>            default $ADMIN_TOKEN, else $STREAM_TOKEN, else the development
+                             token npm start saved in ${shownPath(DEV_ADMIN_TOKEN_FILE)}
+  --once                     exit at the first disconnect
+  --help                     print this text
+
+A dry run (no OPENAI_API_KEY: decided and recorded, not sent) shows as "(dry run)".`;
 
 function parseArgs(argv) {
   const options = {
     url: process.env.SWITCHBOARD_URL || `ws://localhost:${process.env.PORT || 3000}/events`,
-    token: process.env.ADMIN_TOKEN || process.env.STREAM_TOKEN,
+    token: process.env.ADMIN_TOKEN || process.env.STREAM_TOKEN || readDevFile(DEV_ADMIN_TOKEN_FILE),
     types: '*',
     callIds: undefined,
     since: undefined,
     json: false,
     once: false,
+    help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
@@ -21,7 +40,8 @@ function parseArgs(argv) {
       if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);
       return argv[++i];
     };
-    if (name === '--url') options.url = value();
+    if (name === '--help' || name === '-h') options.help = true;
+    else if (name === '--url') options.url = value();
     else if (name === '--token') options.token = value();
     else if (name === '--types') options.types = value();
     else if (name === '--call-ids') options.callIds = value();
@@ -29,9 +49,14 @@ function parseArgs(argv) {
     else if (name === '--json') options.json = true;
     else if (name === '--once')
       options.once = true; // exit on the first disconnect (scripts, tests)
-    else throw new Error(`unknown option ${name}`);
+    else throw new Error(`unknown option ${name} (see npm run tail -- --help)`);
   }
-  if (!options.token) throw new Error('set ADMIN_TOKEN (or STREAM_TOKEN), or pass --token');
+  if (options.help) return options;
+  if (!options.token) {
+    throw new Error(
+      `no token: set ADMIN_TOKEN (or STREAM_TOKEN), or pass --token; in development, npm start saves one in ${shownPath(DEV_ADMIN_TOKEN_FILE)}`,
+    );
+  }
   return options;
 }
 
@@ -43,8 +68,10 @@ function describe(message) {
     event.type === 'call.routed'
       ? ` rule=${data.rule ?? '(default)'} action=${data.action?.type}`
       : '';
+  // Decided and recorded but not sent to OpenAI (no API key): never to be read as a real one.
+  const dry = data.dry_run === true ? ' (dry run)' : '';
   const when = new Date((event.created_at || 0) * 1000).toISOString().slice(11, 19);
-  return `#${message.seq} ${when} ${event.type} ${subject}${extra}`;
+  return `#${message.seq} ${when} ${event.type} ${subject}${extra}${dry}`;
 }
 
 function run(options) {
@@ -85,7 +112,9 @@ function run(options) {
 }
 
 try {
-  run(parseArgs(process.argv.slice(2)));
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) console.log(USAGE);
+  else run(options);
 } catch (error) {
   console.error(`switchboard tail: ${error.message}`);
   process.exit(1);

@@ -4,9 +4,17 @@ export { WEBHOOKS_MODULE_OPTIONS } from './webhooks/webhooks.module-definition';
 export type { WebhooksModuleOptions } from './webhooks/webhooks.options';
 export { OnWebhookEvent, matchesPattern } from './webhooks/handlers/on-webhook-event.decorator';
 export type {
-  WebhookEventPattern,
+  WebhookHandlerMethod,
   WebhookHandlerOptions,
 } from './webhooks/handlers/on-webhook-event.decorator';
+export { KNOWN_EVENT_TYPES, unknownType } from './webhooks/handlers/webhook-event-pattern';
+export type {
+  KnownEventType,
+  KnownWildcardPattern,
+  UnknownEventPattern,
+  WebhookEventFor,
+  WebhookEventPattern,
+} from './webhooks/handlers/webhook-event-pattern';
 export type { WebhookEventContext } from './webhooks/handlers/webhook-event-context';
 export { SwitchboardEventPublisher } from './webhooks/switchboard-event.publisher';
 export type { SwitchboardEvent } from './webhooks/switchboard-event.publisher';
@@ -29,7 +37,9 @@ export type { SipHeadersCut, SipHeaderDropReason } from './realtime-call/sip-hea
 export type { DeliveryFacts, ReplacedField } from './events/event-intake';
 export { CallsModule } from './calls/calls.module';
 export type { CallsModuleOptions } from './calls/calls.options';
-export { CALL_EVENTS, CallsService } from './calls/calls.service';
+export { CallsService } from './calls/calls.service';
+export { CALL_EVENTS, CALL_EVENT_TYPES } from './events/call-event-types';
+export type { CallEvent, CallEventData, CallEventType } from './events/call-event-types';
 export { RulesService } from './calls/rules/rules.service';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';

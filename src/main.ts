@@ -1,10 +1,17 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { RulesValidationError } from './calls/rules/rule-set.compiler';
 import { RulesFileError } from './calls/rules/rules-file';
-import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
+import {
+  ConfigError,
+  DEV_ADMIN_TOKEN_FILE,
+  DEV_SECRET_FILE,
+  loadConfig,
+  SwitchboardConfig,
+} from './config/switchboard.config';
 import { boundRequestTimes } from './common/http/request-times';
 import { setUpApiDocs } from './docs/api-docs';
 
@@ -70,18 +77,29 @@ function announce(config: SwitchboardConfig, url: string): void {
   logger.log(
     `listening on ${local} (NODE_ENV=${config.nodeEnv}), store in ${config.dataDir}; API docs at /docs`,
   );
-  if (config.webhookSecretSource === 'generated') {
+  if (config.webhookSecretSource !== 'env') {
+    const file = join(config.dataDir, DEV_SECRET_FILE);
     logger.warn(
-      `OPENAI_WEBHOOK_SECRET is not set: generated a development secret: ${config.webhookSecrets[0]}`,
+      config.webhookSecretSource === 'generated'
+        ? `OPENAI_WEBHOOK_SECRET is not set: generated a development secret: ${config.webhookSecrets[0]} (saved in ${file})`
+        : `OPENAI_WEBHOOK_SECRET is not set: reusing the development secret saved in ${file}: ${config.webhookSecrets[0]}`,
     );
     const port = new URL(url).port;
     logger.warn(
-      `send a correctly signed sample event with: ${port === '3000' ? '' : `PORT=${port} `}npm run demo`,
+      `send a correctly signed sample event with: ${port === '3000' ? '' : `PORT=${port} `}npm run demo (in a second terminal)`,
     );
   }
   if (!config.openaiApiKey) {
     logger.warn(
       'OPENAI_API_KEY is not set: call-control actions are decided and recorded but NOT sent to OpenAI',
+    );
+  }
+  if (config.adminTokenSource === 'generated' || config.adminTokenSource === 'reused') {
+    const file = join(config.dataDir, DEV_ADMIN_TOKEN_FILE);
+    logger.warn(
+      config.adminTokenSource === 'generated'
+        ? `ADMIN_TOKEN is not set: generated a development admin token: ${config.adminToken} (saved in ${file}; npm run tail and npm run demo read it from there)`
+        : `ADMIN_TOKEN is not set: reusing the development admin token saved in ${file}: ${config.adminToken}`,
     );
   }
   logger.log(

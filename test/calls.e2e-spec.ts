@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
+import { WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
 import { FakeOpenAI } from './support/fake-openai';
 import { sampleEvent } from './support/sample-events';
 import { signDelivery } from './support/signing';
@@ -69,18 +70,13 @@ const RULES = {
   default: { reject: { status_code: 404 } },
 };
 
-interface CallEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
-
 /** A user's module following every call, as the README shows. */
 @Injectable()
 class CallWatcher {
-  readonly seen: CallEvent[] = [];
+  readonly seen: WebhookEventFor<'call.*'>[] = [];
 
   @OnWebhookEvent('call.*')
-  follow(event: CallEvent): void {
+  follow(event: WebhookEventFor<'call.*'>): void {
     this.seen.push(event);
   }
 }

@@ -2,8 +2,11 @@ import { Injectable, Module } from '@nestjs/common';
 import { BatchCompletedEvent } from '../src/batch/dto/batch-events.dto';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../src/webhooks/handlers/webhook-event-context';
+import { unknownType, WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
 import { SwitchboardEventPublisher } from '../src/webhooks/switchboard-event.publisher';
 import { sampleEvent } from './support/sample-events';
+import { GenericModule } from '../src/generic/generic.module';
+import { CollectingLogger } from './support/collecting-logger';
 import { signDelivery } from './support/signing';
 import { createTestApp, eventually, TestApp } from './support/test-app';
 
@@ -69,11 +72,8 @@ class FlakyHandlers {
 @Injectable()
 class CallEventsListener {
   @OnWebhookEvent('call.*')
-  onCallEvent(
-    event: { type: string; data: { call_id: string } },
-    context: WebhookEventContext,
-  ): void {
-    journal.push(`${event.type}:${event.data.call_id}:${context.source}`);
+  onCallEvent(event: WebhookEventFor<'call.*'>, context: WebhookEventContext): void {
+    journal.push(`${event.type}:${String(event.data?.call_id)}:${context.source}`);
   }
 }
 
@@ -222,7 +222,64 @@ describe('a provider exported under an alias', () => {
 
 describe('@OnWebhookEvent', () => {
   it('refuses a pattern that can never match, at declaration', () => {
-    expect(() => OnWebhookEvent('batch.*.completed')).toThrow('is not an event type');
-    expect(() => OnWebhookEvent('')).toThrow('is not an event type');
+    // Plain JavaScript (or a cast) gets past the compiler; the decorator still refuses these.
+    expect(() => OnWebhookEvent('batch.*.completed' as 'batch.*')).toThrow('is not an event type');
+    expect(() => OnWebhookEvent('' as '*')).toThrow('is not an event type');
+  });
+});
+
+describe('patterns that match no known type', () => {
+  @Injectable()
+  class HandlersWithTypos {
+    // The escape, used for what is really a typo.
+    @OnWebhookEvent(unknownType('batch.complete'))
+    escaped(): void {}
+
+    // What plain JavaScript (or a cast) lets through.
+    @OnWebhookEvent('realtime.call.ended' as 'realtime.call.incoming')
+    untyped(): void {}
+
+    @OnWebhookEvent('fine_tuning.jobs.*' as 'fine_tuning.job.*')
+    wildcardTypo(): void {}
+
+    @OnWebhookEvent(['batch.completed', 'call.*', '*'])
+    known(): void {}
+  }
+
+  it('warns at start-up, naming the handler and the nearest known type', async () => {
+    const logger = new CollectingLogger();
+    const t = await createTestApp({ providers: [HandlersWithTypos], logger });
+    try {
+      const warnings = logger.lines.filter((line) => line.level === 'warn');
+      expect(warnings.map((line) => line.message)).toEqual([
+        'HandlersWithTypos.escaped: "batch.complete" matches no event type Switchboard knows (did you mean "batch.completed"?); it runs only if an event of such a type arrives',
+        'HandlersWithTypos.untyped: "realtime.call.ended" matches no event type Switchboard knows; it runs only if an event of such a type arrives',
+        'HandlersWithTypos.wildcardTypo: "fine_tuning.jobs.*" matches no event type Switchboard knows (did you mean "fine_tuning.job.*"?); it runs only if an event of such a type arrives',
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("the service's own domain handlers", () => {
+  it('take an event of a type OpenAI added later, with no data, without failing', async () => {
+    const t = await createTestApp({ imports: [GenericModule] });
+    try {
+      const body = JSON.stringify({
+        id: 'evt_paused',
+        object: 'event',
+        created_at: 1,
+        type: 'batch.paused',
+      });
+      await t.deliver(signDelivery(body)).expect(200);
+      await eventually(async () =>
+        expect((await t.store.find('evt_paused'))?.runs).toEqual([
+          expect.objectContaining({ handler: 'BatchEventsHandler.log', status: 'done' }),
+        ]),
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -114,5 +124,91 @@ describe('rules:test, the offline rules tester', () => {
     const { code, output } = rulesTest(rules);
     expect(output).toMatch(/rules\.yaml:\d+: not valid YAML/);
     expect(code).toBe(1);
+  });
+});
+
+describe('npm run rules:test, the command', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-rules-test-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs from the existing build, without rebuilding a checkout that is built', () => {
+    const before = statSync(CLI).mtimeMs;
+    const result = spawnSync(
+      'npm',
+      ['run', '--silent', 'rules:test', '--', 'rules/example.yaml', 'rules/example.cases.yaml'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(result.stdout).toContain('6 of 6 case(s) decide as expected');
+    expect(result.stderr).not.toContain('building first');
+    expect(result.status).toBe(0);
+    expect(statSync(CLI).mtimeMs).toBe(before);
+  });
+
+  /**
+   * The wrapper in a project of its own whose "build" only records that it ran, so that
+   * staleness can be tried without rebuilding (and rewriting) this checkout's dist/.
+   */
+  function sandbox() {
+    mkdirSync(join(dir, 'scripts'));
+    mkdirSync(join(dir, 'src'));
+    copyFileSync(join(ROOT, 'scripts', 'rules-test.js'), join(dir, 'scripts', 'rules-test.js'));
+    writeFileSync(join(dir, 'src', 'rules.ts'), 'export {};\n');
+    writeFileSync(join(dir, 'src', 'rules.spec.ts'), 'export {};\n');
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'sandbox', private: true, scripts: { build: 'node build.js' } }),
+    );
+    writeFileSync(
+      join(dir, 'build.js'),
+      [
+        "const fs = require('node:fs');",
+        "fs.mkdirSync('dist/calls/rules', { recursive: true });",
+        "fs.writeFileSync('dist/calls/rules/rules-cli.js', 'exports.runRulesCli = (args, out) => { out(`ran ${args.join(\" \")}`); return 0; };');",
+        "fs.appendFileSync('builds.log', 'build\\n');",
+      ].join('\n'),
+    );
+    const run = () =>
+      spawnSync(process.execPath, [join(dir, 'scripts', 'rules-test.js'), 'my.yaml'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const builds = () =>
+      existsSync(join(dir, 'builds.log'))
+        ? readFileSync(join(dir, 'builds.log'), 'utf8').split('\n').filter(Boolean).length
+        : 0;
+    const age = (path: string, secondsAgo: number) => {
+      const when = new Date(Date.now() - secondsAgo * 1000);
+      utimesSync(join(dir, path), when, when);
+    };
+    return { run, builds, age };
+  }
+
+  it('builds first when there is no build, or the source changed since it', () => {
+    const project = sandbox();
+    const first = project.run();
+    expect(first.stderr).toContain('building first (there is no build yet)');
+    expect(first.stdout).toBe('ran my.yaml\n');
+    expect(project.builds()).toBe(1);
+
+    // The sources are older than the build: it runs at once.
+    for (const path of ['src/rules.ts', 'src/rules.spec.ts', 'src', 'scripts/rules-test.js'])
+      project.age(path, 60);
+    expect(project.run().stdout).toBe('ran my.yaml\n');
+    expect(project.builds()).toBe(1);
+
+    // A spec is not part of the build: changing one does not rebuild.
+    project.age('src/rules.spec.ts', -60);
+    expect(project.run().stderr).not.toContain('building first');
+    expect(project.builds()).toBe(1);
+
+    project.age('src/rules.ts', -60);
+    const stale = project.run();
+    expect(stale.stderr).toContain('building first (src changed since the last build)');
+    expect(stale.stdout).toBe('ran my.yaml\n');
+    expect(project.builds()).toBe(2);
   });
 });

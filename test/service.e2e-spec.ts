@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -69,38 +70,85 @@ describe('the service (dist/main.js)', () => {
     expect(result.stderr).toContain(message);
   });
 
-  it('in development, generates a secret, says how to send a signed sample, and accepts it', async () => {
+  /** `npm start` in development on `dataDir`, once its start-up lines are all out. */
+  async function startDevelopment() {
     const child = spawn(process.execPath, [MAIN], {
       env: serviceEnv({ DATA_DIR: dataDir, PORT: '0' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      let output = '';
-      const port = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no start-up line in 15 s:\n${output}`)),
-          15_000,
-        );
-        child.stdout!.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /PORT=(\d+) npm run demo/.exec(output);
-          if (match && output.includes('NOT sent to OpenAI')) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          }
-        });
-      });
+      await eventually(() => {
+        expect(output).toMatch(/PORT=\d+ npm run demo/);
+        expect(output).toContain('admin API and event stream on');
+      }, 15_000);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    const port = /PORT=(\d+) npm run demo/.exec(output)![1];
+    const stop = async () => {
+      child.kill('SIGTERM');
+      await exited;
+    };
+    return { port, output: () => output, stop };
+  }
+
+  it('in development, generates a secret and an admin token, says how to use them, and the demo works at once', async () => {
+    const service = await startDevelopment();
+    try {
+      const output = service.output();
       expect(output).toMatch(/generated a development secret: whsec_[A-Za-z0-9+/]+=*/);
+      expect(output).toContain('npm run demo (in a second terminal)');
+      const token = readFileSync(join(dataDir, 'dev-admin-token'), 'utf8').trim();
+      expect(output).toContain(
+        `generated a development admin token: ${token} (saved in ${join(dataDir, 'dev-admin-token')}`,
+      );
 
       const demo = spawnSync(process.execPath, [DEMO], {
-        env: serviceEnv({ DATA_DIR: dataDir, PORT: port }),
+        env: serviceEnv({ DATA_DIR: dataDir, PORT: service.port }),
         encoding: 'utf8',
         timeout: 15_000,
       });
       expect(demo.stdout).toMatch(/^200 .*"received":true/);
+      // The demo read the admin token from DATA_DIR and shows what became of the call.
+      expect(demo.stdout).toMatch(
+        /^routed: rule=\S+ action=\w+ status=dry_run \(dry run: not sent to OpenAI\)$/m,
+      );
+      expect(demo.stdout).toMatch(
+        /^see it: curl -H "Authorization: Bearer \$\(cat .*dev-admin-token\)"/m,
+      );
       expect(demo.status).toBe(0);
+
+      const calls = await fetch(`http://127.0.0.1:${service.port}/calls`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(calls.status).toBe(200);
+      expect(((await calls.json()) as { calls: unknown[] }).calls).toHaveLength(1);
     } finally {
-      child.kill('SIGTERM');
+      await service.stop();
+    }
+  });
+
+  it('on a restart, says it reuses the saved development secret and token, not that it generated them', async () => {
+    const first = await startDevelopment();
+    await first.stop();
+    const second = await startDevelopment();
+    try {
+      const secret = readFileSync(join(dataDir, 'dev-webhook-secret'), 'utf8').trim();
+      const token = readFileSync(join(dataDir, 'dev-admin-token'), 'utf8').trim();
+      expect(second.output()).toContain(
+        `reusing the development secret saved in ${join(dataDir, 'dev-webhook-secret')}: ${secret}`,
+      );
+      expect(second.output()).toContain(
+        `reusing the development admin token saved in ${join(dataDir, 'dev-admin-token')}: ${token}`,
+      );
+      expect(second.output()).not.toContain('generated a development');
+    } finally {
+      await second.stop();
     }
   });
 });

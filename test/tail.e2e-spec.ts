@@ -1,9 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CallsModule } from '../src/calls/calls.module';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { EventStreamModule } from '../src/stream/event-stream.module';
 import { EventStreamServer } from '../src/stream/event-stream.server';
 import { SwitchboardEventPublisher } from '../src/webhooks/switchboard-event.publisher';
+import { ringingCall } from './support/service-process';
 import { createTestApp, eventually, TestApp } from './support/test-app';
 
 const TAIL = join(__dirname, '..', 'scripts', 'tail.js');
@@ -71,5 +76,74 @@ describe('npm run tail', () => {
     const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
     expect(code).toBe(1);
     expect(errors).toContain('HTTP 401');
+  });
+});
+
+describe('npm run tail, the first hour', () => {
+  let t: TestApp | undefined;
+  let child: ChildProcess | undefined;
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-tail-'));
+  });
+  afterEach(async () => {
+    child?.kill('SIGKILL');
+    await t?.close();
+    t = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** The tail with no token in its environment, as in a second terminal next to `npm start`. */
+  function tail(args: string[]) {
+    const { ADMIN_TOKEN: _a, STREAM_TOKEN: _s, ...rest } = process.env;
+    const spawned = spawn(process.execPath, [TAIL, ...args], {
+      env: { ...rest, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    spawned.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    spawned.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child = spawned;
+    return {
+      output: () => output,
+      exited: new Promise((resolve) => spawned.once('exit', resolve)),
+    };
+  }
+
+  it('prints its usage for --help', async () => {
+    const run = tail(['--help']);
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/^Usage: npm run tail/);
+    expect(run.output()).toContain('--types');
+    expect(run.output()).toContain(join(dataDir, 'dev-admin-token'));
+  });
+
+  it('says where a token comes from when there is none', async () => {
+    const run = tail([]);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('no token: set ADMIN_TOKEN');
+    expect(run.output()).toContain(join(dataDir, 'dev-admin-token'));
+  });
+
+  it("uses the development admin token npm start saved in DATA_DIR, and marks a dry run's call events", async () => {
+    writeFileSync(join(dataDir, 'dev-admin-token'), `${TOKEN}\n`);
+    t = await createTestApp({
+      imports: [
+        StreamModule,
+        // No API key: decisions are made and recorded, not sent.
+        CallsModule.forRoot({
+          store: new SqliteCallStore(':memory:'),
+          seedRulesFile: join(__dirname, '..', 'rules', 'example.yaml'),
+        }),
+      ],
+      listen: true,
+    });
+    const run = tail(['--url', `ws://127.0.0.1:${t.port}/events`, '--types', 'call.*', '--once']);
+    await eventually(() => expect(t!.app.get(EventStreamServer).clientCount).toBe(1));
+    await t.deliver(ringingCall('rtc_dry')).expect(200);
+    await eventually(() =>
+      expect(run.output()).toMatch(/^#\d+ \d\d:\d\d:\d\d call\.accepted rtc_dry \(dry run\)$/m),
+    );
+    expect(run.output()).toMatch(/call\.routed rtc_dry rule=\S+ action=accept \(dry run\)$/m);
   });
 });

@@ -18,6 +18,7 @@ import type { Response } from 'express';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard';
 import { ADMIN_AUTH } from '../docs/api-docs';
+import { CallsDocs } from './calls.controller.docs';
 import { CallsService } from './calls.service';
 import { ListCallsQuery, ReferRequestDto } from './dto/call-requests.dto';
 import { CALL_STORE, CallStore } from './store/call-store';
@@ -36,6 +37,7 @@ export class CallsController {
   ) {}
 
   @Get()
+  @CallsDocs.list
   async list(@Query(strict) query: ListCallsQuery) {
     const { records, cursor } = await this.store.list({
       before: query.cursor,
@@ -46,6 +48,7 @@ export class CallsController {
   }
 
   @Get(':callId')
+  @CallsDocs.get
   async get(@Param('callId') callId: string) {
     const record = await this.store.get(callId);
     if (!record) throw new NotFoundException(`no call ${callId}`);
@@ -54,12 +57,14 @@ export class CallsController {
 
   @Post(':callId/hangup')
   @HttpCode(HttpStatus.OK)
+  @CallsDocs.hangup
   hangup(@Param('callId') callId: string, @Res({ passthrough: true }) res: Response) {
     return this.act(callId, { type: 'hangup' }, res);
   }
 
   @Post(':callId/refer')
   @HttpCode(HttpStatus.OK)
+  @CallsDocs.refer
   refer(
     @Param('callId') callId: string,
     @Body(strict) body: ReferRequestDto,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CALL_EVENTS, CallEventType } from '../events/call-event-types';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import {
   CallEventAdjustments,
@@ -16,18 +17,7 @@ import { addressPart, CallFacts, deriveCallFacts } from './sip/call-facts';
 import { Decision } from './rules/rule-set';
 import { CALL_STORE, CallRecord, CallStatus, CallStore, ControlOutcome } from './store/call-store';
 
-/** Lifecycle events published for every call, through the same store and dispatch as webhooks. */
-export const CALL_EVENTS = {
-  routed: 'call.routed',
-  accepted: 'call.accepted',
-  rejected: 'call.rejected',
-  referred: 'call.referred',
-  notFound: 'call.not_found',
-  actionFailed: 'call.action_failed',
-  hungUp: 'call.hung_up',
-} as const;
-
-const DONE_EVENT: Record<RenderedAction['type'], string> = {
+const DONE_EVENT: Record<RenderedAction['type'], CallEventType> = {
   accept: CALL_EVENTS.accepted,
   reject: CALL_EVENTS.rejected,
   refer: CALL_EVENTS.referred,
@@ -247,7 +237,7 @@ export class CallsService {
     if (status === 'failed') this.metrics.callControlErrors.inc({ action });
   }
 
-  private async publish(type: string, data: object): Promise<void> {
+  private async publish(type: CallEventType, data: object): Promise<void> {
     try {
       await this.publisher.publish(type, data);
     } catch (error) {

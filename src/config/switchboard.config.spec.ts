@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_SECRET_FILE, loadConfig } from './switchboard.config';
+import { DEV_ADMIN_TOKEN_FILE, DEV_SECRET_FILE, loadConfig } from './switchboard.config';
 
 const SECRET = `whsec_${Buffer.from('a-real-looking-signing-secret').toString('base64')}`;
 
@@ -27,7 +27,6 @@ describe('loadConfig', () => {
       toleranceSeconds: 300,
       synchronous: 'full',
     });
-    expect(config.adminToken).toBeUndefined();
     expect(config.openaiApiKey).toBeUndefined();
   });
 
@@ -39,13 +38,35 @@ describe('loadConfig', () => {
     ).toEqual([SECRET, other]);
   });
 
-  it('generates and keeps a development secret when none is set', () => {
+  it('generates and keeps a development secret when none is set, and says which happened', () => {
     const first = loadConfig({ DATA_DIR: dataDir });
     expect(first.webhookSecretSource).toBe('generated');
     expect(readFileSync(join(dataDir, DEV_SECRET_FILE), 'utf8').trim()).toBe(
       first.webhookSecrets[0],
     );
-    expect(loadConfig({ DATA_DIR: dataDir }).webhookSecrets).toEqual(first.webhookSecrets);
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(second.webhookSecrets).toEqual(first.webhookSecrets);
+    expect(second.webhookSecretSource).toBe('reused');
+  });
+
+  it('generates and keeps a development admin token when none is set, and says which happened', () => {
+    const first = loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(first.adminTokenSource).toBe('generated');
+    expect(first.adminToken).toMatch(/^sbdev_[\w-]{32}$/);
+    expect(readFileSync(join(dataDir, DEV_ADMIN_TOKEN_FILE), 'utf8').trim()).toBe(first.adminToken);
+    const second = loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(second).toMatchObject({ adminToken: first.adminToken, adminTokenSource: 'reused' });
+  });
+
+  it('takes ADMIN_TOKEN from the environment, and generates none outside development', () => {
+    expect(
+      loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, ADMIN_TOKEN: 'mine' }),
+    ).toMatchObject({ adminToken: 'mine', adminTokenSource: 'env' });
+    for (const NODE_ENV of ['production', 'test']) {
+      const config = loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, NODE_ENV });
+      expect(config.adminToken).toBeUndefined();
+    }
+    expect(existsSync(join(dataDir, DEV_ADMIN_TOKEN_FILE))).toBe(false);
   });
 
   it('never generates one in production', () => {

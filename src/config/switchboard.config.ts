@@ -1,11 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
 import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
+import {
+  DEV_ADMIN_TOKEN_FILE,
+  DEV_SECRET_FILE,
+  developmentValue,
+  DevelopmentValueSource,
+  generateAdminToken,
+  generateWebhookSecret,
+} from './development-values';
+
+export { DEV_ADMIN_TOKEN_FILE, DEV_SECRET_FILE } from './development-values';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -17,9 +25,11 @@ export interface SwitchboardConfig {
   host: string;
   dataDir: string;
   webhookSecrets: string[];
-  /** Where the secret came from: the environment, or generated for development. */
-  webhookSecretSource: 'env' | 'generated';
+  /** Where the secret came from: the environment, or (development) generated now or reused. */
+  webhookSecretSource: 'env' | DevelopmentValueSource;
   adminToken?: string;
+  /** Where the admin token came from; in development one is generated when none is set. */
+  adminTokenSource?: 'env' | DevelopmentValueSource;
   /** Read-only tokens for the event stream. */
   streamTokens: string[];
   /** Event stream ping interval; a client that misses a ping is dropped at the next one. */
@@ -51,9 +61,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** A bad or missing variable; the message names it and says what is wrong. */
 export class ConfigError extends Error {}
 
-/** The development secret is kept beside the store so `npm run demo` can sign with it. */
-export const DEV_SECRET_FILE = 'dev-webhook-secret';
-
 export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
   const nodeEnv = oneOf(
     'NODE_ENV',
@@ -63,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
   );
   const dataDir = resolve(nonEmpty(env.DATA_DIR) ?? './data');
   const { secrets, source } = webhookSecrets(env.OPENAI_WEBHOOK_SECRET, nodeEnv, dataDir);
+  const admin = adminToken(env.ADMIN_TOKEN, nodeEnv, dataDir);
   return {
     nodeEnv,
     port: integer('PORT', env.PORT, 3000, 0, 65535),
@@ -70,7 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     dataDir,
     webhookSecrets: secrets,
     webhookSecretSource: source,
-    adminToken: nonEmpty(env.ADMIN_TOKEN),
+    adminToken: admin?.token,
+    adminTokenSource: admin?.source,
     streamTokens: list(env.STREAM_TOKENS),
     streamHeartbeatMs: integer(
       'STREAM_HEARTBEAT_MS',
@@ -124,7 +133,7 @@ function webhookSecrets(
   value: string | undefined,
   nodeEnv: NodeEnv,
   dataDir: string,
-): { secrets: string[]; source: 'env' | 'generated' } {
+): { secrets: string[]; source: 'env' | DevelopmentValueSource } {
   const given = nonEmpty(value);
   if (given) {
     try {
@@ -145,19 +154,24 @@ function webhookSecrets(
       'OPENAI_WEBHOOK_SECRET is missing: set it to the signing secret (whsec_...) of your OpenAI webhook endpoint',
     );
   }
-  return { secrets: [developmentSecret(dataDir)], source: 'generated' };
+  const kept = developmentValue(dataDir, DEV_SECRET_FILE, generateWebhookSecret);
+  return { secrets: [kept.value], source: kept.source };
 }
 
-function developmentSecret(dataDir: string): string {
-  const file = join(dataDir, DEV_SECRET_FILE);
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept) return kept;
-  }
-  const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
+/**
+ * In development the admin API and the stream are on from the first start, so that a newcomer
+ * sees calls and events at once; elsewhere they stay off until ADMIN_TOKEN is set.
+ */
+function adminToken(
+  value: string | undefined,
+  nodeEnv: NodeEnv,
+  dataDir: string,
+): { token: string; source: 'env' | DevelopmentValueSource } | undefined {
+  const given = nonEmpty(value);
+  if (given) return { token: given, source: 'env' };
+  if (nodeEnv !== 'development') return undefined;
+  const kept = developmentValue(dataDir, DEV_ADMIN_TOKEN_FILE, generateAdminToken);
+  return { token: kept.value, source: kept.source };
 }
 
 /** pino's own parser says whether each path is one it can redact. */

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ReadinessIndicators } from './readiness.indicators';
 
@@ -15,6 +15,7 @@ export class HealthController {
   /** The process answers: nothing else is checked, so a busy dependency never restarts it. */
   @Get('healthz')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers (no auth)' })
   live() {
     return this.health.check([]);
   }
@@ -22,6 +23,10 @@ export class HealthController {
   /** Ready for traffic: the store takes writes and routing rules are loaded. 503 otherwise. */
   @Get('readyz')
   @HealthCheck()
+  @ApiOperation({
+    summary: 'Readiness: the store takes writes and routing rules are loaded (no auth)',
+    description: '503 names the failing check.',
+  })
   ready() {
     return this.health.check([
       () => this.readiness.store_writable(),

@@ -93,3 +93,10 @@ export function eventCallId(payload: string): string | undefined {
     return undefined;
   }
 }
+/** What the server sends (the AsyncAPI document at /docs/asyncapi.json describes each). */
+export type ServerMessage =
+  | { type: 'subscribed'; types: string[]; call_ids: string[] }
+  | { type: 'event'; seq: number; source: 'openai' | 'switchboard'; event: object }
+  | { type: 'caught_up'; seq: number }
+  | { type: 'pong'; seq: number }
+  | { type: 'error'; message: string };

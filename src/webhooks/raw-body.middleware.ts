@@ -3,7 +3,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { BodyLimits, DEFAULT_BODY_TIMEOUT_MS } from '../common/http/body-limits';
 import { readBoundedBody } from '../common/http/read-bounded-body';
 import { refuseRequest } from '../common/http/refuse-request';
+import { LogLine } from '../common/log-line';
 import { requestIdFor } from '../common/request-id';
+import { bodyAlreadyRead, RAW_BODY_UNAVAILABLE } from './raw-body.check';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition';
 import { DEFAULT_MAX_BODY_BYTES, WebhooksModuleOptions } from './webhooks.options';
@@ -22,6 +24,7 @@ export interface RequestWithRawBody extends Request {
 export class RawBodyMiddleware implements NestMiddleware {
   private readonly limits: BodyLimits;
   private readonly logger = new Logger('Webhooks');
+  private rawBodyProblemLogged = false;
 
   constructor(
     @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
@@ -36,17 +39,21 @@ export class RawBodyMiddleware implements NestMiddleware {
   async use(req: RequestWithRawBody, res: Response, next: NextFunction): Promise<void> {
     // An app created with `rawBody: true` has already kept the bytes for us.
     if (Buffer.isBuffer(req.rawBody)) return next();
+    // A parser the start-up check could not see read the body first: say what to change, never
+    // a signature error that would point at the secret.
+    if (bodyAlreadyRead(req)) return this.refuseParsedBody(res);
     const read = await readBoundedBody(req, this.limits);
     if (!read.ok) {
       // Refused before the controller: its line, id and count are given here.
       const outcome = read.reason === 'unsupported' ? 'unreadable' : read.reason;
       this.metrics?.webhooksReceived.inc({ type: 'unread', outcome });
-      this.logger.warn({
-        msg: `webhook ${outcome}`,
-        request_id: requestIdFor(req, res),
-        status: read.status,
-        problem: read.message,
-      });
+      this.logger.warn(
+        new LogLine(`webhook ${outcome}`, {
+          status: read.status,
+          problem: read.message,
+          request_id: requestIdFor(req, res),
+        }),
+      );
       refuseRequest(res, read.status, `webhook refused: ${read.message}`);
       return;
     }
@@ -54,5 +61,18 @@ export class RawBodyMiddleware implements NestMiddleware {
     // verification like any unsigned delivery, with 401.
     req.rawBody = read.body;
     next();
+  }
+
+  private refuseParsedBody(res: Response): void {
+    if (!this.rawBodyProblemLogged) {
+      this.rawBodyProblemLogged = true;
+      this.logger.error(`webhook deliveries cannot be verified: ${RAW_BODY_UNAVAILABLE}`);
+    }
+    res.status(500).json({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      reason: 'raw_body_unavailable',
+      message: RAW_BODY_UNAVAILABLE,
+    });
   }
 }

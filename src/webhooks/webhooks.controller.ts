@@ -10,10 +10,12 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { LogLine } from '../common/log-line';
 import { requestIdFor } from '../common/request-id';
-import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { RequestWithRawBody } from './raw-body.middleware';
 import { IngestOutcome, WebhookIngestService } from './webhook-ingest.service';
+import { WebhooksDocs } from './webhooks.controller.docs';
 
 export const WEBHOOK_PATH = 'webhooks/openai';
 
@@ -26,32 +28,7 @@ export class WebhooksController {
 
   /** OpenAI's deliveries. 200 once the event is stored (or was stored before). */
   @Post(WEBHOOK_PATH)
-  @ApiHeader({ name: 'webhook-id', required: true })
-  @ApiHeader({ name: 'webhook-timestamp', required: true })
-  @ApiHeader({
-    name: 'webhook-signature',
-    required: true,
-    description: 'space-separated v1,<base64> HMAC-SHA256 signatures',
-  })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      description: 'one of the fifteen OpenAI webhook events (or a newer type)',
-    },
-  })
-  @ApiResponse({ status: 200, description: 'stored (or stored before: duplicate)' })
-  @ApiResponse({
-    status: 400,
-    description:
-      'signed, but not a valid event of its type (a ringing call: only without a usable data.call_id)',
-  })
-  @ApiResponse({ status: 401, description: 'missing, stale or wrong signature' })
-  @ApiResponse({ status: 408, description: 'the body did not arrive in time; connection closed' })
-  @ApiResponse({
-    status: 413,
-    description: 'body over the limit, refused before reading the rest; connection closed',
-  })
-  @ApiResponse({ status: 415, description: 'a compressed body (Content-Encoding)' })
+  @WebhooksDocs.receive
   @HttpCode(200)
   async receive(@Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: Response) {
     const requestId = requestIdFor(req, res);
@@ -101,23 +78,22 @@ export class WebhooksController {
     switch (outcome.status) {
       case 'accepted':
       case 'duplicate':
-        this.logger.log({
-          msg: `webhook ${outcome.status}`,
-          ...ids,
-          event_id: outcome.eventId,
-          type: outcome.type,
-          seq: outcome.seq,
-        });
+        this.logger.log(
+          new LogLine(`webhook ${outcome.status}`, {
+            type: outcome.type,
+            seq: outcome.seq,
+            event_id: outcome.eventId,
+            ...ids,
+          }),
+        );
         return;
       case 'unauthorized':
-        this.logger.warn({ msg: 'webhook refused', ...ids, reason: outcome.reason });
+        this.logger.warn(new LogLine('webhook refused', { reason: outcome.reason, ...ids }));
         return;
       default:
-        this.logger.warn({
-          msg: 'webhook invalid',
-          ...ids,
-          problem: outcome.message.slice(0, 500),
-        });
+        this.logger.warn(
+          new LogLine('webhook invalid', { problem: outcome.message.slice(0, 500), ...ids }),
+        );
     }
   }
 }

@@ -13,6 +13,7 @@ import { EventsController } from './admin/events.controller';
 import { EventRetentionService } from './event-retention.service';
 import { WebhookDispatcher } from './handlers/webhook-dispatcher.service';
 import { WebhookHandlerRegistry } from './handlers/webhook-handler.registry';
+import { RawBodyCheck } from './raw-body.check';
 import { RawBodyMiddleware } from './raw-body.middleware';
 import { decodeWebhookSecrets } from './signature/webhook-secret';
 import { WebhookSignatureVerifier } from './signature/webhook-signature.verifier';
@@ -70,6 +71,7 @@ import { MIN_RETENTION_HOURS, WebhooksModuleOptions } from './webhooks.options';
     SwitchboardEventPublisher,
     EventRetentionService,
     RawBodyMiddleware,
+    RawBodyCheck,
   ],
   exports: [
     EVENT_STORE,

@@ -1,4 +1,4 @@
-import { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import { INestApplication, LoggerService, ModuleMetadata, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { WebhooksModule } from '../../src/webhooks/webhooks.module';
@@ -19,6 +19,8 @@ export interface TestAppOptions {
   storeFile?: string;
   /** Set-up that must happen before `init` (routes added later are shadowed by the 404). */
   beforeInit?: (app: INestApplication) => void;
+  /** Where the app logs (default: nowhere), for tests that read the log. */
+  logger?: LoggerService;
 }
 
 export interface TestApp {
@@ -45,7 +47,10 @@ export async function createTestApp(config: TestAppOptions = {}): Promise<TestAp
     imports: [webhooks, ...(config.imports ?? [])],
     providers: config.providers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  const app = moduleRef.createNestApplication({
+    bodyParser: false,
+    logger: config.logger ?? false,
+  });
   config.beforeInit?.(app);
   await app.init();
   let port = 0;

@@ -1,27 +1,27 @@
-import { Equals } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { ObjectReferenceEventDto } from '../../common/dto/webhook-event.dto';
 
 /** `batch.cancelled`: sent when a batch API request has been cancelled. */
 export class BatchCancelledEvent extends ObjectReferenceEventDto {
-  @Equals('batch.cancelled')
+  @EventType('batch.cancelled')
   type!: 'batch.cancelled';
 }
 
 /** `batch.completed`: sent when a batch API request has been completed. */
 export class BatchCompletedEvent extends ObjectReferenceEventDto {
-  @Equals('batch.completed')
+  @EventType('batch.completed')
   type!: 'batch.completed';
 }
 
 /** `batch.expired`: sent when a batch API request has expired. */
 export class BatchExpiredEvent extends ObjectReferenceEventDto {
-  @Equals('batch.expired')
+  @EventType('batch.expired')
   type!: 'batch.expired';
 }
 
 /** `batch.failed`: sent when a batch API request has failed. */
 export class BatchFailedEvent extends ObjectReferenceEventDto {
-  @Equals('batch.failed')
+  @EventType('batch.failed')
   type!: 'batch.failed';
 }
 

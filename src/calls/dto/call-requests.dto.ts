@@ -11,20 +11,20 @@ export class ReferRequestDto {
 }
 
 export class ListCallsQuery {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ enum: ['acting', 'completed', 'dry_run', 'caller_gone', 'failed'] })
   @IsOptional()
   @IsIn(['acting', 'completed', 'dry_run', 'caller_gone', 'failed'])
   status?: 'acting' | 'completed' | 'dry_run' | 'caller_gone' | 'failed';
 
   /** The `next_cursor` of the previous page. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'the `next_cursor` of the previous page' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   cursor?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -26,6 +26,7 @@ import { ReorderRulesDto } from '../dto/call-requests.dto';
 import { deriveCallFacts } from '../sip/call-facts';
 import { compileRuleSet, RulesValidationError } from './rule-set.compiler';
 import { ActiveRules, RulesService } from './rules.service';
+import { RulesDocs } from './rules.controller.docs';
 
 const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true });
 
@@ -47,6 +48,7 @@ export class RulesController {
   constructor(private readonly rules: RulesService) {}
 
   @Get()
+  @RulesDocs.list
   list(@Res({ passthrough: true }) res: Response) {
     const active = this.rules.current;
     res.setHeader('ETag', `"${active.set.version}"`);
@@ -64,6 +66,7 @@ export class RulesController {
   /** Replaces the whole rule set. */
   @Put()
   @ApiBody({ type: RoutingRulesDocumentDto })
+  @RulesDocs.replaceAll
   replaceAll(
     @Body() document: unknown,
     @Headers('if-match') ifMatch: string | undefined,
@@ -75,6 +78,7 @@ export class RulesController {
   /** Tries a call against the live rules (or the `rules` given) and explains every step. */
   @Post('evaluate')
   @HttpCode(HttpStatus.OK)
+  @RulesDocs.evaluate
   evaluate(@Body(strict) body: EvaluateRequestDto) {
     const set = body.rules ? this.compileOr400(body.rules) : this.rules.current.set;
     const facts = deriveCallFacts(
@@ -87,6 +91,7 @@ export class RulesController {
   }
 
   @Put('order')
+  @RulesDocs.reorder
   reorder(
     @Body(strict) body: ReorderRulesDto,
     @Headers('if-match') ifMatch: string | undefined,
@@ -113,6 +118,7 @@ export class RulesController {
   }
 
   @Get(':id')
+  @RulesDocs.get
   get(@Param('id') id: string, @Res({ passthrough: true }) res: Response) {
     res.setHeader('ETag', `"${this.rules.current.set.version}"`);
     return this.findOr404(this.rules.current.document.rules, id);
@@ -121,6 +127,7 @@ export class RulesController {
   /** Adds a rule at the end of the written order (its `priority` still applies). */
   @Post()
   @ApiBody({ type: RoutingRuleDto })
+  @RulesDocs.create
   create(
     @Body() rule: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
@@ -144,6 +151,7 @@ export class RulesController {
 
   @Put(':id')
   @ApiBody({ type: RoutingRuleDto })
+  @RulesDocs.replace
   replace(
     @Param('id') id: string,
     @Body() rule: Record<string, unknown>,
@@ -166,6 +174,7 @@ export class RulesController {
   }
 
   @Delete(':id')
+  @RulesDocs.remove
   remove(
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,

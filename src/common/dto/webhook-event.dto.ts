@@ -1,6 +1,7 @@
 // class-transformer's @Type reads design metadata; the DTOs must work outside a Nest app too.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   Equals,
   IsInt,
@@ -15,16 +16,22 @@ import {
 /** The envelope every OpenAI webhook event shares: `{ id, object, created_at, type, data }`. */
 export abstract class WebhookEventDto {
   /** The unique ID of the event (`evt_...`). */
+  @ApiProperty({
+    description: 'the unique ID of the event',
+    example: 'evt_685343a1381c819085d44c354e1b330e',
+  })
   @IsString()
   @IsNotEmpty()
   id!: string;
 
   /** Always `"event"` when present. */
+  @ApiPropertyOptional({ enum: ['event'] })
   @IsOptional()
   @Equals('event')
   object?: 'event';
 
   /** Unix timestamp in seconds. */
+  @ApiProperty({ type: 'integer', description: 'Unix timestamp in seconds', example: 1750287078 })
   @IsInt()
   @Min(0)
   created_at!: number;
@@ -36,6 +43,7 @@ export abstract class WebhookEventDto {
 /** `data` of every event that refers to one API object by its id (batch, eval run, job, response). */
 export class ObjectReferenceDto {
   /** The id of the batch, eval run, fine-tuning job or response the event is about. */
+  @ApiProperty({ description: 'the id of the batch, eval run, fine-tuning job or response' })
   @IsString()
   @IsNotEmpty()
   id!: string;
@@ -43,6 +51,7 @@ export class ObjectReferenceDto {
 
 /** Shared shape of the fourteen events whose `data` is `{ id }`. */
 export abstract class ObjectReferenceEventDto extends WebhookEventDto {
+  @ApiProperty({ type: () => ObjectReferenceDto })
   @IsObject()
   @ValidateNested()
   @Type(() => ObjectReferenceDto)

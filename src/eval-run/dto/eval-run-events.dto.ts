@@ -1,21 +1,21 @@
-import { Equals } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { ObjectReferenceEventDto } from '../../common/dto/webhook-event.dto';
 
 /** `eval.run.canceled`: sent when an eval run has been canceled. */
 export class EvalRunCanceledEvent extends ObjectReferenceEventDto {
-  @Equals('eval.run.canceled')
+  @EventType('eval.run.canceled')
   type!: 'eval.run.canceled';
 }
 
 /** `eval.run.failed`: sent when an eval run has failed. */
 export class EvalRunFailedEvent extends ObjectReferenceEventDto {
-  @Equals('eval.run.failed')
+  @EventType('eval.run.failed')
   type!: 'eval.run.failed';
 }
 
 /** `eval.run.succeeded`: sent when an eval run has succeeded. */
 export class EvalRunSucceededEvent extends ObjectReferenceEventDto {
-  @Equals('eval.run.succeeded')
+  @EventType('eval.run.succeeded')
   type!: 'eval.run.succeeded';
 }
 

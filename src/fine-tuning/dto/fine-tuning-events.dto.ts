@@ -1,21 +1,21 @@
-import { Equals } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { ObjectReferenceEventDto } from '../../common/dto/webhook-event.dto';
 
 /** `fine_tuning.job.cancelled`: sent when a fine-tuning job has been cancelled. */
 export class FineTuningJobCancelledEvent extends ObjectReferenceEventDto {
-  @Equals('fine_tuning.job.cancelled')
+  @EventType('fine_tuning.job.cancelled')
   type!: 'fine_tuning.job.cancelled';
 }
 
 /** `fine_tuning.job.failed`: sent when a fine-tuning job has failed. */
 export class FineTuningJobFailedEvent extends ObjectReferenceEventDto {
-  @Equals('fine_tuning.job.failed')
+  @EventType('fine_tuning.job.failed')
   type!: 'fine_tuning.job.failed';
 }
 
 /** `fine_tuning.job.succeeded`: sent when a fine-tuning job has succeeded. */
 export class FineTuningJobSucceededEvent extends ObjectReferenceEventDto {
-  @Equals('fine_tuning.job.succeeded')
+  @EventType('fine_tuning.job.succeeded')
   type!: 'fine_tuning.job.succeeded';
 }
 

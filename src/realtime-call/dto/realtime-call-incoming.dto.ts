@@ -1,14 +1,7 @@
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  Equals,
-  IsArray,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { WebhookEventDto } from '../../common/dto/webhook-event.dto';
 import type { ReplacedField } from '../../events/event-intake';
 import { SIP_HEADER_LIMITS, SipHeadersCut } from '../sip-header-limits';
@@ -74,8 +67,7 @@ export class RealtimeCallIncomingDataDto {
 
 /** `realtime.call.incoming`: a SIP call is ringing and waits for accept, reject or refer. */
 export class RealtimeCallIncomingEvent extends WebhookEventDto {
-  @ApiProperty()
-  @Equals('realtime.call.incoming')
+  @EventType('realtime.call.incoming')
   type!: 'realtime.call.incoming';
 
   @ApiProperty()

@@ -1,27 +1,27 @@
-import { Equals } from 'class-validator';
+import { EventType } from '../../common/dto/event-type.decorator';
 import { ObjectReferenceEventDto } from '../../common/dto/webhook-event.dto';
 
 /** `response.cancelled`: sent when a background response has been cancelled. */
 export class ResponseCancelledEvent extends ObjectReferenceEventDto {
-  @Equals('response.cancelled')
+  @EventType('response.cancelled')
   type!: 'response.cancelled';
 }
 
 /** `response.completed`: sent when a background response has been completed. */
 export class ResponseCompletedEvent extends ObjectReferenceEventDto {
-  @Equals('response.completed')
+  @EventType('response.completed')
   type!: 'response.completed';
 }
 
 /** `response.failed`: sent when a background response has failed. */
 export class ResponseFailedEvent extends ObjectReferenceEventDto {
-  @Equals('response.failed')
+  @EventType('response.failed')
   type!: 'response.failed';
 }
 
 /** `response.incomplete`: sent when a background response has been interrupted. */
 export class ResponseIncompleteEvent extends ObjectReferenceEventDto {
-  @Equals('response.incomplete')
+  @EventType('response.incomplete')
   type!: 'response.incomplete';
 }
 

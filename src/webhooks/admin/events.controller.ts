@@ -16,6 +16,8 @@ import { AdminTokenGuard } from '../../common/guards/admin-token.guard';
 import { ADMIN_AUTH } from '../../docs/api-docs';
 import { WebhookDispatcher } from '../handlers/webhook-dispatcher.service';
 import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
+import { EventDetailDto, EventSummaryDto } from './dto/event-responses.dto';
+import { EventsDocs } from './events.controller.docs';
 import { ListEventsQuery } from './list-events.query';
 
 const DEFAULT_PAGE = 50;
@@ -32,6 +34,7 @@ export class EventsController {
   ) {}
 
   @Get()
+  @EventsDocs.list
   async list(
     @Query(new ValidationPipe({ transform: true, forbidNonWhitelisted: true, whitelist: true }))
     query: ListEventsQuery,
@@ -45,7 +48,8 @@ export class EventsController {
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  @EventsDocs.get
+  async get(@Param('id') id: string): Promise<EventDetailDto> {
     const event = await this.findOr404(id);
     return {
       ...summary(event),
@@ -57,6 +61,7 @@ export class EventsController {
   /** Hands the event to every handler that matches it now, as if it had just arrived. */
   @Post(':id/replay')
   @HttpCode(202)
+  @EventsDocs.replay
   async replay(@Param('id') id: string) {
     const event = await this.findOr404(id);
     const busy = event.runs.filter((run) => run.status === 'pending' || run.status === 'retrying');
@@ -82,7 +87,7 @@ export class EventsController {
   }
 }
 
-function summary(event: StoredEvent) {
+function summary(event: StoredEvent): EventSummaryDto {
   return {
     seq: event.seq,
     id: event.eventId,

@@ -4,7 +4,10 @@ import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator'
 
 export class ListEventsQuery {
   /** Exact type, a `prefix.*` wildcard, or `*`. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    description: 'an exact type, a `prefix.*` wildcard, or `*`',
+    example: 'batch.*',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/i, {
@@ -13,14 +16,14 @@ export class ListEventsQuery {
   type?: string;
 
   /** The `next_cursor` of the previous page. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'the `next_cursor` of the previous page' })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'cursor must be the next_cursor of a previous page' })
   @Min(0)
   cursor?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,8 +1,9 @@
 import { DiscoveryService } from '@nestjs/core';
-import { KnownWebhookEventType } from '../../events/webhook-event-types';
+import { WebhookEventContext } from './webhook-event-context';
+import { isValidPattern, WebhookEventFor, WebhookEventPattern } from './webhook-event-pattern';
 
-/** An exact type, a prefix wildcard (`batch.*`, `call.*`) or `*` for every event. */
-export type WebhookEventPattern = KnownWebhookEventType | `${string}.*` | '*' | (string & {});
+export { matchesPattern } from './webhook-event-pattern';
+export type { WebhookEventPattern } from './webhook-event-pattern';
 
 export interface WebhookHandlerOptions {
   /**
@@ -21,10 +22,21 @@ export interface WebhookHandlerMetadata extends WebhookHandlerOptions {
 
 const OnWebhookEventDecorator = DiscoveryService.createDecorator<WebhookHandlerMetadata>();
 
+/** The shape a handler of pattern `P` must have: it takes the event `P` delivers, and a context. */
+export type WebhookHandlerMethod<P> = (
+  event: WebhookEventFor<P>,
+  context: WebhookEventContext,
+) => unknown;
+
 /**
  * Marks a provider method as a handler for one or more event types. The method receives the
  * typed, validated DTO (for `realtime.call.incoming`, a `RealtimeCallIncomingEvent`) and a
  * `WebhookEventContext`. Discovered at start-up in every module of the application.
+ *
+ * The pattern is checked when you compile: a known type, a wildcard over known types, `*`, or
+ * `unknownType('x.y')` for a type OpenAI adds later. So is the method's first parameter: it must
+ * accept every event the pattern delivers (a `RealtimeCallIncomingEvent` parameter on a
+ * `batch.completed` handler does not compile).
  *
  * @example
  * ```ts
@@ -35,33 +47,29 @@ const OnWebhookEventDecorator = DiscoveryService.createDecorator<WebhookHandlerM
  * }
  * ```
  */
-export function OnWebhookEvent(
-  patterns: WebhookEventPattern | WebhookEventPattern[],
+export function OnWebhookEvent<const P extends WebhookEventPattern>(
+  patterns: P | readonly P[],
   options: WebhookHandlerOptions = {},
-): MethodDecorator {
-  const list = Array.isArray(patterns) ? patterns : [patterns];
+): <M extends WebhookHandlerMethod<P>>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void {
+  const list: string[] = Array.isArray(patterns)
+    ? [...(patterns as readonly P[])]
+    : [patterns as P];
   for (const pattern of list) {
-    if (!isValidPattern(pattern)) {
+    if (typeof pattern !== 'string' || !isValidPattern(pattern)) {
       throw new Error(
-        `@OnWebhookEvent: "${pattern}" is not an event type, a "prefix.*" wildcard or "*"`,
+        `@OnWebhookEvent: "${String(pattern)}" is not an event type, a "prefix.*" wildcard or "*"`,
       );
     }
   }
-  return OnWebhookEventDecorator({ ...options, patterns: [...list] });
+  const decorate = OnWebhookEventDecorator({ ...options, patterns: list });
+  return (target, propertyKey, descriptor) => {
+    decorate(target, propertyKey, descriptor);
+  };
 }
 
 OnWebhookEvent.KEY = OnWebhookEventDecorator.KEY;
 OnWebhookEvent.discoverable = OnWebhookEventDecorator;
-
-const PATTERN = /^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/i;
-
-function isValidPattern(pattern: string): boolean {
-  return PATTERN.test(pattern);
-}
-
-/** Whether an event type matches a handler pattern. */
-export function matchesPattern(pattern: string, type: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
-  return pattern === type;
-}

@@ -6,6 +6,7 @@ import {
   OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
+import { LogLine } from '../../common/log-line';
 import { SwitchboardMetrics } from '../../metrics/switchboard-metrics';
 import { parseWebhookEvent } from '../../events/webhook-event.parser';
 import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
@@ -183,14 +184,27 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     try {
       if (attempt >= maxAttempts) {
         this.logger.error(
-          `${handler.key} failed on event ${event.eventId} (seq ${event.seq}) after ${attempt} attempt(s): ${error}`,
+          new LogLine('handler failed, giving up', {
+            handler: handler.key,
+            event_id: event.eventId,
+            seq: event.seq,
+            attempts: attempt,
+            error,
+          }),
         );
         await this.store.recordAttempt(event.seq, handler.key, { status: 'failed', error });
         return;
       }
       const wait = backoff(this.retryBaseMs, attempt);
       this.logger.warn(
-        `${handler.key} failed on event ${event.eventId} (seq ${event.seq}), attempt ${attempt}/${maxAttempts}; retrying in ${wait} ms: ${error}`,
+        new LogLine('handler failed, retrying', {
+          handler: handler.key,
+          event_id: event.eventId,
+          seq: event.seq,
+          attempt: `${attempt}/${maxAttempts}`,
+          retry_in_ms: wait,
+          error,
+        }),
       );
       await this.store.recordAttempt(event.seq, handler.key, {
         status: 'retrying',

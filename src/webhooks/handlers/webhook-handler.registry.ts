@@ -7,6 +7,7 @@ import {
   WebhookHandlerMetadata,
 } from './on-webhook-event.decorator';
 import { WebhookEventContext } from './webhook-event-context';
+import { closestKnownPattern, matchesKnownType } from './webhook-event-pattern';
 
 export interface RegisteredHandler {
   /** Stable name recorded in the store: `ClassName.methodName`. */
@@ -59,6 +60,18 @@ export class WebhookHandlerRegistry implements OnModuleInit {
     return this.handlers;
   }
 
+  /**
+   * A typo in a pattern compiles in plain JavaScript, or through `unknownType()`, and would
+   * otherwise wait silently for an event that never comes.
+   */
+  private warnIfUnknown(key: string, pattern: string): void {
+    if (matchesKnownType(pattern)) return;
+    const closest = closestKnownPattern(pattern);
+    this.logger.warn(
+      `${key}: "${pattern}" matches no event type Switchboard knows${closest ? ` (did you mean "${closest}"?)` : ''}; it runs only if an event of such a type arrives`,
+    );
+  }
+
   private register(wrapper: InstanceWrapper, seen: Set<object>): void {
     const { instance } = wrapper;
     // Alias providers (useExisting) point at an instance already scanned: skip, or it runs twice.
@@ -83,6 +96,7 @@ export class WebhookHandlerRegistry implements OnModuleInit {
       if (this.handlers.some((h) => h.key === key)) {
         throw new Error(`two webhook handlers share the name ${key}; rename one`);
       }
+      for (const pattern of metadata.patterns) this.warnIfUnknown(key, pattern);
       this.handlers.push({
         key,
         patterns: metadata.patterns,

@@ -1,0 +1,230 @@
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { SipHeaderDto } from '../../realtime-call/dto/realtime-call-incoming.dto';
+import type { Decision, Explanation, RuleFailure } from '../rules/rule-set';
+import type { RenderedAction } from '../rules/route-action';
+import type { CallRecord, CallStatus, ControlOutcome, OperatorAction } from '../store/call-store';
+
+export class AcceptedActionDto {
+  @ApiProperty({ enum: ['accept'] })
+  type!: 'accept';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the session config sent to OpenAI, every template filled in',
+  })
+  session!: Record<string, unknown>;
+}
+
+export class RejectedActionDto {
+  @ApiProperty({ enum: ['reject'] })
+  type!: 'reject';
+
+  @ApiProperty({ example: 603 })
+  status_code!: number;
+}
+
+export class ReferredActionDto {
+  @ApiProperty({ enum: ['refer'] })
+  type!: 'refer';
+
+  @ApiProperty({ example: 'tel:+14155550199' })
+  target_uri!: string;
+}
+
+/** What Switchboard asks (or would ask, in a dry run) OpenAI to do with the call. */
+const RENDERED_ACTION = {
+  oneOf: [AcceptedActionDto, RejectedActionDto, ReferredActionDto].map((dto) => ({
+    $ref: getSchemaPath(dto),
+  })),
+  discriminator: { propertyName: 'type' },
+};
+
+export class RuleFailureDto implements RuleFailure {
+  @ApiProperty({ example: 'vip-support' })
+  rule!: string;
+
+  @ApiProperty({
+    description: 'the condition that did not hold',
+    example: 'header X-Account-Tier in [gold, platinum]',
+  })
+  failed!: string;
+}
+
+export class ExplanationDto implements Explanation {
+  @ApiProperty({ type: 'string', nullable: true, description: 'the rule that matched' })
+  matched!: string | null;
+
+  @ApiProperty({
+    type: [RuleFailureDto],
+    description: 'each rule evaluated before the match, and why it failed',
+  })
+  rules_before!: RuleFailureDto[];
+
+  @ApiProperty({ description: 'rules the exact-match index ruled out without evaluating them' })
+  skipped_by_index!: number;
+
+  @ApiPropertyOptional({ description: 'why evaluating failed (route `on_error`)' })
+  error?: string;
+}
+
+@ApiExtraModels(AcceptedActionDto, RejectedActionDto, ReferredActionDto)
+export class DecisionDto implements Decision {
+  @ApiProperty({ enum: ['rule', 'default', 'on_error'] })
+  route!: 'rule' | 'default' | 'on_error';
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'vip-support' })
+  rule!: string | null;
+
+  @ApiProperty(RENDERED_ACTION)
+  action!: RenderedAction;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'named regex captures of the matching rule',
+  })
+  captures!: Record<string, string>;
+
+  @ApiProperty({ type: ExplanationDto })
+  explanation!: ExplanationDto;
+
+  @ApiProperty({ example: '53e8670c9e3a289b' })
+  rules_version!: string;
+}
+
+/** `POST /rules/evaluate`: the decision, with every rule explained, and the rule set's warnings. */
+export class EvaluationDto extends DecisionDto {
+  @ApiProperty({ type: [String] })
+  warnings!: string[];
+}
+
+export class ControlOutcomeDto implements ControlOutcome {
+  @ApiProperty()
+  ok!: boolean;
+
+  @ApiPropertyOptional({
+    description: "HTTP status of OpenAI's last answer; absent for network errors and timeouts",
+  })
+  status?: number;
+
+  @ApiProperty()
+  attempts!: number;
+
+  @ApiPropertyOptional()
+  error?: string;
+
+  @ApiProperty()
+  duration_ms!: number;
+}
+
+export class DryRunOutcomeDto {
+  @ApiProperty({ enum: [true], description: 'no OPENAI_API_KEY: recorded, not sent' })
+  dry_run!: true;
+}
+
+@ApiExtraModels(ControlOutcomeDto, DryRunOutcomeDto)
+export class OperatorActionDto implements OperatorAction {
+  @ApiProperty({ enum: ['hangup', 'refer'] })
+  action!: 'hangup' | 'refer';
+
+  @ApiPropertyOptional()
+  target_uri?: string;
+
+  @ApiProperty({ format: 'date-time' })
+  at!: string;
+
+  @ApiProperty({
+    oneOf: [{ $ref: getSchemaPath(ControlOutcomeDto) }, { $ref: getSchemaPath(DryRunOutcomeDto) }],
+  })
+  outcome!: ControlOutcomeDto | DryRunOutcomeDto;
+}
+
+export class CallTimingsDto {
+  @ApiProperty({ format: 'date-time', description: 'when the webhook arrived' })
+  received_at!: string;
+
+  @ApiProperty({ description: 'arrival to decision, ms' })
+  decided_after_ms!: number;
+
+  @ApiPropertyOptional({ description: "arrival to OpenAI's answer, ms" })
+  answered_after_ms?: number;
+}
+
+const CALL_STATUSES: CallStatus[] = ['acting', 'completed', 'dry_run', 'caller_gone', 'failed'];
+
+/** Everything about one call: what arrived, what was decided and why, what OpenAI said. */
+export class CallRecordDto implements CallRecord {
+  @ApiProperty({ example: 'rtc_685343a1381c819085d44c354e1b330e' })
+  call_id!: string;
+
+  @ApiProperty()
+  event_id!: string;
+
+  @ApiProperty()
+  event_seq!: number;
+
+  @ApiProperty({ type: [SipHeaderDto] })
+  sip_headers!: SipHeaderDto[];
+
+  @ApiProperty({
+    enum: CALL_STATUSES,
+    description:
+      '`acting`: being sent; `completed`: OpenAI confirmed; `dry_run`: no API key, not sent; `caller_gone`: the caller hung up first; `failed`',
+  })
+  status!: CallStatus;
+
+  @ApiProperty({ type: DecisionDto })
+  decision!: DecisionDto;
+
+  @ApiProperty({ type: ControlOutcomeDto, nullable: true })
+  openai!: ControlOutcomeDto | null;
+
+  @ApiProperty({ type: CallTimingsDto })
+  timings!: CallTimingsDto;
+
+  @ApiProperty({ type: [OperatorActionDto] })
+  operator_actions!: OperatorActionDto[];
+}
+
+export class CallListDto {
+  @ApiProperty({ type: [CallRecordDto], description: 'newest first' })
+  calls!: CallRecordDto[];
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'pass as `cursor` for the next page',
+  })
+  next_cursor!: string | null;
+}
+
+export class CallActionDoneDto {
+  @ApiProperty()
+  call_id!: string;
+
+  @ApiProperty({ enum: ['hangup', 'refer'] })
+  action!: 'hangup' | 'refer';
+
+  @ApiProperty({ type: ControlOutcomeDto })
+  outcome!: ControlOutcomeDto;
+}
+
+export class CallActionDryRunDto {
+  @ApiProperty()
+  call_id!: string;
+
+  @ApiProperty({ enum: ['hangup', 'refer'] })
+  action!: 'hangup' | 'refer';
+
+  @ApiProperty({ enum: [true] })
+  dry_run!: true;
+}
+
+export class CallActionFailedDto {
+  @ApiProperty({ example: 'OpenAI refused the refer' })
+  message!: string;
+
+  @ApiProperty({ type: ControlOutcomeDto })
+  outcome!: ControlOutcomeDto;
+}
