@@ -7,14 +7,15 @@ import {
   OnModuleInit,
   PreconditionFailedException,
 } from '@nestjs/common';
-import { FSWatcher, watch } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import { CallsModuleOptions } from '../calls.options';
 import { CALL_STORE, CallStore } from '../store/call-store';
 import { CompiledRuleSet } from './rule-set';
 import { compileRuleSet, RulesValidationError, versionOf } from './rule-set.compiler';
-import { locateProblems, readRulesFile, RulesFileError } from './rules-file';
+import { locateProblems, parseRulesText, RulesFileError } from './rules-file';
+import { RulesFileWatcher, watchRulesFile } from './rules-file-watcher';
 
 export interface ActiveRules {
   set: CompiledRuleSet;
@@ -35,8 +36,13 @@ const EMPTY_DOCUMENT = { version: 1, rules: [] };
 export class RulesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Rules');
   private active!: ActiveRules;
-  private watcher?: FSWatcher;
-  private reloadTimer?: NodeJS.Timeout;
+  private watcher?: RulesFileWatcher;
+  /**
+   * The bytes of the rules file as last judged, good or refused. The directory is watched, so
+   * events about other files in it (a log file, the store) arrive too: unchanged bytes are not
+   * judged again, or a refusal logged into that directory would be refused again, forever.
+   */
+  private judgedBytes?: Buffer;
   /** The last refused file edit, shown by `GET /rules` until a good edit replaces it. */
   lastReloadError?: string;
 
@@ -48,8 +54,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     if (this.options.rulesFile) {
       const file = resolve(this.options.rulesFile);
-      this.swap(this.loadFile(file), 'file');
-      this.watch(file);
+      const bytes = this.readFile(file);
+      this.swap(this.compileFile(file, bytes), 'file');
+      this.judgedBytes = bytes;
+      this.watcher = watchRulesFile(file, () => this.reload(file));
       return;
     }
     const stored = await this.store.loadRuleSet();
@@ -71,7 +79,6 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.watcher?.close();
-    clearTimeout(this.reloadTimer);
   }
 
   get current(): ActiveRules {
@@ -109,7 +116,21 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private loadFile(file: string): { set: CompiledRuleSet; document: unknown } {
-    const parsed = readRulesFile(file);
+    return this.compileFile(file, this.readFile(file));
+  }
+
+  private readFile(file: string): Buffer {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new RulesFileError(file, [
+        { path: '', message: `cannot read: ${(error as Error).message}` },
+      ]);
+    }
+  }
+
+  private compileFile(file: string, bytes: Buffer): { set: CompiledRuleSet; document: unknown } {
+    const parsed = parseRulesText(bytes.toString('utf8'), file);
     try {
       return { set: compileRuleSet(parsed.document), document: parsed.document };
     } catch (error) {
@@ -135,30 +156,40 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Editors save by rename and Kubernetes swaps a ConfigMap's `..data` link, so the directory is
-   * watched and any change in it rereads the file; an unchanged version is ignored.
+   * Rereads the file; a broken edit is refused and the last good rules stay live. Any good
+   * content clears the refusal, also when it is the live version again (a reverted edit).
+   * Each refusal is logged once, and its clearing once.
    */
-  private watch(file: string): void {
-    this.watcher = watch(dirname(file), () => {
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => this.reload(file), 50);
-    });
-    this.watcher.unref();
+  reload(file: string): void {
+    let bytes: Buffer;
+    try {
+      bytes = this.readFile(file);
+    } catch (error) {
+      this.judgedBytes = undefined;
+      this.refuse((error as Error).message);
+      return;
+    }
+    if (this.judgedBytes?.equals(bytes)) return;
+    this.judgedBytes = bytes;
+    let next: { set: CompiledRuleSet; document: unknown };
+    try {
+      next = this.compileFile(file, bytes);
+    } catch (error) {
+      this.refuse((error as Error).message);
+      return;
+    }
+    if (this.lastReloadError !== undefined) {
+      this.lastReloadError = undefined;
+      this.logger.log(`rules file ${file} is valid again: the refused edit is cleared`);
+    }
+    if (next.set.version !== this.active.set.version) this.swap(next, 'file');
   }
 
-  /** Reloads the file; a broken edit is refused and the last good rules stay live. */
-  reload(file: string): void {
-    try {
-      const next = this.loadFile(file);
-      if (next.set.version === this.active.set.version) return;
-      this.lastReloadError = undefined;
-      this.swap(next, 'file');
-    } catch (error) {
-      const message = error instanceof RulesFileError ? error.message : (error as Error).message;
-      this.lastReloadError = message;
-      this.logger.error(
-        `rules file edit refused; version ${this.active.set.version} stays live:\n${message}`,
-      );
-    }
+  private refuse(message: string): void {
+    if (message === this.lastReloadError) return;
+    this.lastReloadError = message;
+    this.logger.error(
+      `rules file edit refused; version ${this.active.set.version} stays live:\n${message}`,
+    );
   }
 }
