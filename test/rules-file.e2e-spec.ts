@@ -1,4 +1,4 @@
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,22 @@ rules:
 `;
 const BROKEN = GOOD.replace("equals: '+18005550100'", "regex: '('");
 const REFUSED = /rules file edit refused/g;
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+/** "Billion laughs": nine levels of nine aliases, 9^9 strings once expanded. */
+const ALIAS_BOMB = [
+  'lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+  ...'bcdefghi'.split('').map((level, i) => {
+    const below = 'abcdefghi'[i];
+    return `${level}: &${level} [${Array(9).fill(`*${below}`).join(', ')}]`;
+  }),
+  'rules: []',
+].join('\n');
+const CODE_TAG = `rules:
+  - id: x
+    description: !!js/function "function () { return process.exit(1) }"
+    action: { reject: {} }
+`;
 const CLEARED = /is valid again: the refused edit is cleared/g;
 
 /** The rules file of the built service, edited on disk as an operator would. */
@@ -87,5 +103,73 @@ describe('the rules file of the running service', () => {
     await eventually(async () => expect((await rules(service)).last_refused_edit).toBeUndefined());
     await eventually(() => expect(count(service.output(), CLEARED)).toBe(1));
     expect(count(service.output(), REFUSED)).toBe(2);
+  });
+
+  describe('YAML that is not plain data', () => {
+    it.each([
+      ['an alias bomb', ALIAS_BOMB, 'refused as an alias bomb'],
+      ['a code tag', CODE_TAG, 'rules.yaml:3: unknown tag !!js/function'],
+      ['an alias before its anchor', 'rules: [*later]\nx: &later 1\n', 'Unresolved alias'],
+    ])('refuses to start with %s, in one line naming the file', (_case, yaml, reason) => {
+      writeFileSync(file, yaml);
+      const result = spawnSync(process.execPath, [MAIN], {
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+          RULES_FILE: file,
+          DATA_DIR: join(dir, 'data'),
+          PORT: '0',
+          HOST: '127.0.0.1',
+        },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^switchboard: cannot start: the routing rules are invalid: /),
+      ]);
+      expect(result.stderr).toContain(file);
+      expect(result.stderr).toContain(reason);
+    });
+
+    it('refuses the same edits of a running file, and the live rules stay', async () => {
+      const service = await start();
+      const live = (await rules(service)).version;
+      writeFileSync(file, ALIAS_BOMB);
+      await eventually(async () =>
+        expect((await rules(service)).last_refused_edit).toContain('refused as an alias bomb'),
+      );
+      writeFileSync(file, CODE_TAG);
+      await eventually(async () =>
+        expect((await rules(service)).last_refused_edit).toContain('unknown tag !!js/function'),
+      );
+      expect((await rules(service)).version).toBe(live);
+    });
+
+    it('reads one anchor shared by thousands of rules, and a number written with + or 0 as written', async () => {
+      const shared = Array.from(
+        { length: 2000 },
+        (_, i) => `  - { id: r${i}, when: { header: X-Id, equals: '${i}' }, action: *agent }`,
+      );
+      writeFileSync(
+        file,
+        [
+          'rules:',
+          '  - id: berlin',
+          '    when: { field: called.number, equals: +4930123456 }',
+          '    action: &agent { accept: { model: gpt-realtime } }',
+          '  - { id: zeros, when: { header: X-Account, equals: 0012 }, action: *agent }',
+          ...shared,
+        ].join('\n'),
+      );
+      const service = await start();
+      const { document } = (await rules(service)) as unknown as {
+        document: { rules: { when: Record<string, unknown> }[] };
+      };
+      expect(document.rules).toHaveLength(2002);
+      expect(document.rules[0].when.equals).toBe('+4930123456');
+      expect(document.rules[1].when.equals).toBe('0012');
+    });
   });
 });
