@@ -5,8 +5,8 @@ import {
   NestModule,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { json } from 'express';
 import { join } from 'node:path';
+import { jsonBody } from '../common/json-body';
 import { CallsController } from './calls.controller';
 import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
@@ -56,7 +56,7 @@ export class CallsModule
 
   /** JSON bodies for the rules and calls APIs only: the webhook route reads raw bytes. */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(json({ limit: '1mb' })).forRoutes(RulesController, CallsController);
+    consumer.apply(...jsonBody('1mb')).forRoutes(RulesController, CallsController);
   }
 
   /** Call handlers in flight write their outcome to this store: they finish first. */

@@ -55,6 +55,13 @@ export class ConditionError extends Error {
   }
 }
 
+/** Every mistake found in one condition tree: the members of `all`/`any` are each checked. */
+export class ConditionErrors extends Error {
+  constructor(readonly errors: ConditionError[]) {
+    super(errors.map((error) => error.message).join('; '));
+  }
+}
+
 const OPERATORS = [
   'equals',
   'in',
@@ -139,9 +146,19 @@ function compileGroup(
   const list = node[kind];
   if (!Array.isArray(list) || list.length === 0)
     throw new ConditionError(`${path}.${kind}`, 'must be a non-empty list of conditions');
-  const members = list.map((item, i) =>
-    compileCondition(item, options, `${path}.${kind}[${i}]`, depth + 1),
-  );
+  const errors: ConditionError[] = [];
+  const compiled = list.map((item, i) => {
+    try {
+      return compileCondition(item, options, `${path}.${kind}[${i}]`, depth + 1);
+    } catch (error) {
+      if (error instanceof ConditionErrors) errors.push(...error.errors);
+      else if (error instanceof ConditionError) errors.push(error);
+      else throw error;
+      return undefined;
+    }
+  });
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ConditionErrors(errors);
+  const members = compiled as CompiledCondition[];
   const canonical = `${kind}(${members.map((m) => m.canonical).join(',')})`;
   if (kind === 'all') {
     return {

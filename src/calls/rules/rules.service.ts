@@ -13,7 +13,11 @@ import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import { CallsModuleOptions } from '../calls.options';
 import { CALL_STORE, CallStore } from '../store/call-store';
 import { CompiledRuleSet } from './rule-set';
-import { compileRuleSet, RulesValidationError, versionOf } from './rule-set.compiler';
+import {
+  compileRuleSetInSlices,
+  RulesValidationError,
+  versionOf,
+} from './rule-set.compiler';
 import { locateProblems, parseRulesText, RulesFileError } from './rules-file';
 import { RulesFileWatcher, watchRulesFile } from './rules-file-watcher';
 
@@ -37,6 +41,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Rules');
   private active!: ActiveRules;
   private watcher?: RulesFileWatcher;
+  /** File reloads run one after another: each compiles in slices, awaiting between them. */
+  private reloads: Promise<void> = Promise.resolve();
   /**
    * The bytes of the rules file as last judged, good or refused. The directory is watched, so
    * events about other files in it (a log file, the store) arrive too: unchanged bytes are not
@@ -55,30 +61,34 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     if (this.options.rulesFile) {
       const file = resolve(this.options.rulesFile);
       const bytes = this.readFile(file);
-      this.swap(this.compileFile(file, bytes), 'file');
+      this.swap(await this.compileFile(file, bytes), 'file');
       this.judgedBytes = bytes;
-      this.watcher = watchRulesFile(file, () => this.reload(file));
+      this.watcher = watchRulesFile(file, () => {
+        this.reloads = this.reloads.then(() => this.reload(file));
+      });
       return;
     }
     const stored = await this.store.loadRuleSet();
     if (stored) {
-      this.swap({ set: compileRuleSet(stored.document), document: stored.document }, 'api');
+      const set = await compileRuleSetInSlices(stored.document);
+      this.swap({ set, document: stored.document }, 'api');
       return;
     }
     const seed = this.options.seedRulesFile
-      ? this.loadFile(resolve(this.options.seedRulesFile))
+      ? await this.loadFile(resolve(this.options.seedRulesFile))
       : undefined;
     const document = seed?.document ?? EMPTY_DOCUMENT;
     await this.store.saveRuleSet(document, versionOf(document), undefined);
-    this.swap(seed ?? { set: compileRuleSet(document), document }, 'api');
+    this.swap(seed ?? { set: await compileRuleSetInSlices(document), document }, 'api');
     if (seed)
       this.logger.log(
         `rules seeded from ${this.options.seedRulesFile}; manage them with the REST API`,
       );
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.watcher?.close();
+    await this.reloads;
   }
 
   get current(): ActiveRules {
@@ -99,7 +109,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         `rules are managed by the file ${this.options.rulesFile}; edit the file instead`,
       );
     }
-    const set = compileRuleSet(document);
+    const set = await compileRuleSetInSlices(document);
     if (ifMatch !== this.active.set.version) {
       throw new PreconditionFailedException(
         `the rules changed since version ${ifMatch}; current version is ${this.active.set.version}: reload and reapply your edit`,
@@ -115,7 +125,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     return this.active;
   }
 
-  private loadFile(file: string): { set: CompiledRuleSet; document: unknown } {
+  private loadFile(file: string): Promise<{ set: CompiledRuleSet; document: unknown }> {
     return this.compileFile(file, this.readFile(file));
   }
 
@@ -129,10 +139,14 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private compileFile(file: string, bytes: Buffer): { set: CompiledRuleSet; document: unknown } {
+  /** Compiles in slices, so that start-up and reloads alike leave room for calls. */
+  private async compileFile(
+    file: string,
+    bytes: Buffer,
+  ): Promise<{ set: CompiledRuleSet; document: unknown }> {
     const parsed = parseRulesText(bytes.toString('utf8'), file);
     try {
-      return { set: compileRuleSet(parsed.document), document: parsed.document };
+      return { set: await compileRuleSetInSlices(parsed.document), document: parsed.document };
     } catch (error) {
       if (error instanceof RulesValidationError) throw locateProblems(error, parsed, file);
       throw error;
@@ -160,7 +174,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
    * content clears the refusal, also when it is the live version again (a reverted edit).
    * Each refusal is logged once, and its clearing once.
    */
-  reload(file: string): void {
+  async reload(file: string): Promise<void> {
     let bytes: Buffer;
     try {
       bytes = this.readFile(file);
@@ -173,7 +187,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     this.judgedBytes = bytes;
     let next: { set: CompiledRuleSet; document: unknown };
     try {
-      next = this.compileFile(file, bytes);
+      next = await this.compileFile(file, bytes);
     } catch (error) {
       this.refuse((error as Error).message);
       return;
