@@ -229,6 +229,60 @@ describe('rules API', () => {
     });
   });
 
+  describe('pattern cost', () => {
+    it('refuses on save a pattern that would take seconds per call, naming the rule and the pattern', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const freezer = '(?:a?){999}'.repeat(80) + 'a{999}'; // under 1,000 characters
+      const refused = await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({
+          id: 'slow',
+          when: {
+            any: [
+              { header: 'X-Pin', regex: freezer },
+              { header: 'X-Pin', glob: `${'?'.repeat(400)}*` },
+            ],
+          },
+          action: accept,
+        })
+        .expect(400);
+      expect(refused.body.problems).toEqual([
+        {
+          path: 'rules[2].when.any[0].regex',
+          message: expect.stringMatching(
+            /^regex "\(\?:a\?\)\{999\}.*" compiles to about [\d,]+ instructions, more than the 256/,
+          ),
+        },
+        {
+          path: 'rules[2].when.any[1].glob',
+          message: expect.stringMatching(/^glob "\?+\.\.\." compiles to [\d,]+ instructions/),
+        },
+      ]);
+      expect((await admin('get', '/rules').expect(200)).headers.etag).toBe(headers.etag);
+    });
+
+    it("reads a value only within the pattern's budget, and the explanation says so", async () => {
+      await start('api');
+      const scanners =
+        '(?i)(friendly-scanner|sipvicious|sipcli|sip-scan|vaxsipuseragent|pplsip|iwar|sipsak)';
+      const rules = {
+        rules: [{ id: 'scanner', when: { header: 'User-Agent', regex: scanners }, action: accept }],
+      };
+      const call = (agent: string) =>
+        admin('post', '/rules/evaluate')
+          .send({ sip_headers: [...CALL, { name: 'User-Agent', value: agent }], rules })
+          .expect(200);
+      expect((await call('sipvicious 0.3')).body.rule).toBe('scanner');
+      // 76 instructions read 431 characters per call; this value is longer.
+      const padded = await call(`${'x'.repeat(600)} sipvicious`);
+      expect(padded.body.route).toBe('default');
+      expect(padded.body.explanation.rules_before[0].failed).toContain(
+        '(1 value not tested: past the 431 characters this pattern may read per call)',
+      );
+    });
+  });
+
   describe('client mistakes', () => {
     const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
     const json = JSON.stringify({ id: 'a', action: accept });
@@ -359,7 +413,7 @@ describe('rules API', () => {
         'at',
       );
       // JSON built from the rules' own words, so that the compiler is reached, not only the parser.
-      const { tree } = fc.letrec((tie) => ({
+      const { tree } = fc.letrec<{ tree: unknown }>((tie) => ({
         tree: fc.oneof(
           { depthSize: 'small', withCrossShrink: true },
           fc.jsonValue({ maxDepth: 1 }),

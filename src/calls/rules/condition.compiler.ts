@@ -302,10 +302,31 @@ function compileComparison(
       } catch (error) {
         throw new ConditionError(opPath, (error as Error).message);
       }
-      return predicate(
-        (v) => pattern.match(v) ?? false,
-        `which does not match ${operator} ${JSON.stringify(source)}`,
-      );
+      const expectation = `which does not match ${operator} ${JSON.stringify(source)}`;
+      return {
+        canonical,
+        conjuncts: [],
+        // The values are read in order within the pattern's budget of characters per call;
+        // one that does not fit in what is left is not tested, and does not match.
+        test(context) {
+          const found = values(context);
+          let left = pattern.readable;
+          let unread = 0;
+          for (const value of found) {
+            if (value.length > left) {
+              unread += 1;
+              continue;
+            }
+            left -= value.length;
+            const captures = pattern.match(value);
+            if (captures) return { ok: true, captures };
+          }
+          const note = unread
+            ? ` (${unread} value${unread > 1 ? 's' : ''} not tested: past the ${pattern.readable} characters this pattern may read per call)`
+            : '';
+          return { ok: false, failure: `${path}: ${label} ${shown(found)}, ${expectation}${note}` };
+        },
+      };
     }
     case 'exists':
     case 'absent': {
