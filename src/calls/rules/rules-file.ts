@@ -102,7 +102,7 @@ export function parseRulesText(text: string, file = '(rules)'): ParsedRulesFile 
       {
         path: '',
         message: /Excessive alias count/.test(message)
-          ? `its aliases expand too far (an anchor used more than ${MAX_YAML_ALIAS_COUNT} times, counting the aliases inside it): refused as an alias bomb`
+          ? `its aliases expand too far (an anchor used more than ${MAX_YAML_ALIAS_COUNT.toLocaleString('en-US')} times, counting the aliases inside it): refused as an alias bomb`
           : `not usable ${kind}: ${message}`,
       },
     ]);
