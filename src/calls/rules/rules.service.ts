@@ -64,7 +64,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       this.swap(await this.compileFile(file, bytes), 'file');
       this.judgedBytes = bytes;
       this.watcher = watchRulesFile(file, () => {
-        this.reloads = this.reloads.then(() => this.reload(file));
+        this.reloads = this.reloads
+          .then(() => this.reload(file))
+          .catch((error: Error) => this.logger.error(`rules file reload failed: ${error.message}`));
       });
       return;
     }
