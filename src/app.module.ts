@@ -31,6 +31,7 @@ export class AppModule {
           synchronous: config.synchronous,
           toleranceSeconds: config.toleranceSeconds,
           maxBodyBytes: config.maxBodyBytes,
+          bodyTimeoutMs: config.bodyTimeoutMs,
           retentionHours: config.retentionHours,
           adminToken: config.adminToken,
         }),
@@ -38,6 +39,7 @@ export class AppModule {
         EventStreamModule.forRoot({
           adminToken: config.adminToken,
           readTokens: config.streamTokens,
+          heartbeatMs: config.streamHeartbeatMs,
         }),
         CallsModule.forRoot({
           rulesFile: config.rulesFile,
@@ -45,6 +47,8 @@ export class AppModule {
           dataDir: config.dataDir,
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
+          maxBodyBytes: config.maxBodyBytes,
+          bodyTimeoutMs: config.bodyTimeoutMs,
         }),
         HealthModule,
       ],

@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { RulesValidationError } from './calls/rules/rule-set.compiler';
 import { RulesFileError } from './calls/rules/rules-file';
 import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
+import { boundRequestTimes } from './common/http/request-times';
 import { setUpApiDocs } from './docs/api-docs';
 
 async function bootstrap(): Promise<void> {
@@ -39,6 +40,7 @@ async function bootstrap(): Promise<void> {
   // process.exit after the drain (not a re-raised signal): the async log stream flushes on exit.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   boundShutdown(config.shutdownTimeoutMs);
+  boundRequestTimes(app.getHttpServer(), config);
   await app.listen(config.port, config.host);
   announce(config, await app.getUrl());
 }

@@ -38,7 +38,8 @@ const RULES = {
       action: {
         accept: {
           model: 'gpt-realtime',
-          instructions: 'Greet {{captures.first}}. The account tier is {{headers.x-account-tier}}.',
+          instructions:
+            'Greet {{captures.first}}. The account tier is {{headers.x-account-tier | oneof: gold, platinum}}.',
           audio: { output: { voice: 'marin' } },
           tools: [{ type: 'function', name: 'lookup_account', parameters: { type: 'object' } }],
         },
@@ -57,7 +58,12 @@ const RULES = {
     {
       id: 'forwarded',
       when: { field: 'diversion.user', regex: '^(?<ext>2\\d\\d)$' },
-      action: { refer: { target_uri: 'sip:{{captures.ext}}@pbx.example.com' } },
+      action: {
+        refer: {
+          target_uri: 'sip:{{captures.ext}}@pbx.example.com',
+          allowed_targets: ['sip:2??@pbx.example.com'],
+        },
+      },
     },
   ],
   default: { reject: { status_code: 404 } },
@@ -167,7 +173,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     expect(sent.body).toEqual({
       type: 'realtime',
       model: 'gpt-realtime',
-      instructions: 'Greet Alice. The account tier is gold.',
+      instructions: 'Greet [caller-supplied text: "Alice"]. The account tier is gold.',
       audio: { output: { voice: 'marin' } },
       tools: [{ type: 'function', name: 'lookup_account', parameters: { type: 'object' } }],
     });

@@ -6,7 +6,8 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { join } from 'node:path';
-import { jsonBody } from '../common/json-body';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../common/http/body-limits';
+import { jsonBody } from '../common/http/json-body';
 import { CallsController } from './calls.controller';
 import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
@@ -54,9 +55,22 @@ export class CallsModule
     super();
   }
 
-  /** JSON bodies for the rules and calls APIs only: the webhook route reads raw bytes. */
+  /**
+   * JSON bodies for the rules and calls APIs only (the webhook route reads raw bytes), within
+   * the same kind of limits as the webhook's: size and time, refused before reading the rest.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(...jsonBody('1mb')).forRoutes(RulesController, CallsController);
+    for (const name of ['maxBodyBytes', 'bodyTimeoutMs'] as const) {
+      const value = this.options[name];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new Error(`CallsModule: ${name} must be a positive number (got ${String(value)})`);
+      }
+    }
+    const limits = {
+      maxBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    };
+    consumer.apply(jsonBody(limits)).forRoutes(RulesController, CallsController);
   }
 
   /** Call handlers in flight write their outcome to this store: they finish first. */

@@ -17,6 +17,13 @@ export interface CallsModuleOptions {
   store?: CallStore;
   /** OpenAI call control; without `apiKey`, actions are decided and recorded but not sent. */
   callControl?: CallControlOptions;
+  /**
+   * Larger JSON bodies of the rules and calls APIs are refused with 413, at once from
+   * Content-Length, else as soon as the body grows past it. Default 1 MiB.
+   */
+  maxBodyBytes?: number;
+  /** A body of the rules and calls APIs not arrived whole this long after its headers gets 408. Default 10,000 ms. */
+  bodyTimeoutMs?: number;
   /** Mask caller and called numbers in log lines (keep the last four characters). */
   redactCallerIds?: boolean;
   /** Clock for time windows, injectable for tests. */

@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
-import { RealtimeCallIncomingEvent } from '../realtime-call/dto/realtime-call-incoming.dto';
+import {
+  CallEventAdjustments,
+  RealtimeCallIncomingEvent,
+} from '../realtime-call/dto/realtime-call-incoming.dto';
 import { OnWebhookEvent } from '../webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
 import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
@@ -58,15 +61,15 @@ export class CallsService {
     event: RealtimeCallIncomingEvent,
     context: WebhookEventContext,
   ): Promise<void> {
-    const { call_id: callId, sip_headers: headers } = event.data;
-    const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
-    const facts = deriveCallFacts(callId, headers, set.defaultCountry);
-    const decision = set.decide(facts, this.now());
+    // Headers arrive bounded (see SIP_HEADER_LIMITS); what was cut is in `adjustments`.
+    const { call_id: callId, sip_headers: headers, adjustments } = event.data;
+    const { facts, decision } = this.decide(callId, headers);
     const record: CallRecord = {
       call_id: callId,
       event_id: event.id,
       event_seq: context.seq,
       sip_headers: headers,
+      ...(adjustments ? { adjustments } : {}),
       status: this.control.dryRun ? 'dry_run' : 'acting',
       decision,
       openai: null,
@@ -83,7 +86,7 @@ export class CallsService {
       return;
     }
     const sending = this.control.send(callId, decision.action);
-    this.logger.log(this.describeRoute(callId, facts, decision));
+    this.logger.log(this.describeRoute(callId, facts, decision, adjustments));
     this.metrics?.routingDecisions.inc({
       rule: decision.rule ?? `(${decision.route})`,
       action: decision.action.type,
@@ -95,9 +98,34 @@ export class CallsService {
       action: decision.action,
       rules_version: decision.rules_version,
       dry_run: this.control.dryRun,
+      ...(adjustments ? { adjustments } : {}),
     });
     const outcome = await sending;
     await this.finish(record, decision.action, outcome, context.receivedAt);
+  }
+
+  /**
+   * The rules' decision for the call. Should reading the headers fail, the call is still
+   * answered, by `on_error` on a call without headers: it must not be left ringing.
+   */
+  private decide(
+    callId: string,
+    headers: readonly { name: string; value: string }[],
+  ): { facts: CallFacts; decision: Decision } {
+    const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
+    try {
+      const facts = deriveCallFacts(callId, headers, set.defaultCountry);
+      return { facts, decision: set.decide(facts, this.now()) };
+    } catch (error) {
+      const facts = deriveCallFacts(callId, [], set.defaultCountry);
+      const decision = set.onError(facts, {
+        matched: null,
+        rules_before: [],
+        skipped_by_index: 0,
+        error: `the call's SIP headers could not be read: ${(error as Error).message}`,
+      });
+      return { facts, decision };
+    }
   }
 
   /** An operator's hangup or transfer of a live call. */
@@ -185,14 +213,22 @@ export class CallsService {
     await this.publish(CALL_EVENTS.actionFailed, { call_id: callId, ...outcome });
   }
 
-  /** `call rtc_1 from +14155550123 to +18005550100: vip-support -> accept` */
-  private describeRoute(callId: string, facts: CallFacts, decision: Decision): string {
+  /**
+   * `call rtc_1 from +14155550123 to +18005550100: vip-support -> accept`, with what was cut
+   * from an odd event: `(SIP headers: 44 dropped, 1 truncated)`.
+   */
+  private describeRoute(
+    callId: string,
+    facts: CallFacts,
+    decision: Decision,
+    adjustments: CallEventAdjustments | undefined,
+  ): string {
     const from =
       addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0];
     const to = addressPart(facts, 'called', 'number')[0];
     const route = decision.rule ?? `(${decision.route})`;
     const dry = this.control.dryRun ? ' (dry run: not sent)' : '';
-    return `call ${callId} from ${this.shown(from)} to ${this.shown(to)}: ${route} -> ${decision.action.type}${dry}`;
+    return `call ${callId} from ${this.shown(from)} to ${this.shown(to)}: ${route} -> ${decision.action.type}${dry}${describeAdjustments(adjustments)}`;
   }
 
   /** A number for a log line, masked when configured: it is personal data. */
@@ -218,6 +254,20 @@ export class CallsService {
       this.logger.error(`could not publish ${type}: ${(error as Error).message}`);
     }
   }
+}
+
+function describeAdjustments(adjustments: CallEventAdjustments | undefined): string {
+  if (!adjustments) return '';
+  const notes: string[] = [];
+  const cut = adjustments.sip_headers;
+  if (cut?.problem) notes.push(cut.problem);
+  if (cut?.dropped) notes.push(`${cut.dropped} SIP header(s) dropped`);
+  if (cut?.truncated.length) notes.push(`${cut.truncated.length} SIP header value(s) truncated`);
+  if (cut?.converted) notes.push(`${cut.converted} SIP header(s) converted to text`);
+  if (adjustments.replaced?.length) {
+    notes.push(`envelope ${adjustments.replaced.map((field) => field.path).join(', ')} replaced`);
+  }
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }
 
 /** What OpenAI's answer means for the call: none (dry run), done, caller gone, or failed. */

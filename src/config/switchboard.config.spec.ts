@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       webhookSecrets: [SECRET],
       webhookSecretSource: 'env',
       maxBodyBytes: 1024 * 1024,
+      bodyTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
       retentionHours: 168,
       toleranceSeconds: 300,
       synchronous: 'full',
@@ -59,9 +61,23 @@ describe('loadConfig', () => {
     ['EVENT_RETENTION_HOURS', '24', 'EVENT_RETENTION_HOURS must be between 72'],
     ['STORE_SYNCHRONOUS', 'off', 'STORE_SYNCHRONOUS must be one of normal, full'],
     ['OPENAI_BASE_URL', 'ftp://example.com', 'OPENAI_BASE_URL must be an http(s) URL'],
+    ['BODY_TIMEOUT_MS', '50', 'BODY_TIMEOUT_MS must be between 100 and 600000, got 50'],
+    ['HEADERS_TIMEOUT_MS', '10s', 'HEADERS_TIMEOUT_MS must be a whole number, got "10s"'],
   ])('refuses %s=%s', (name, value, message) => {
     expect(() =>
       loadConfig({ OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir, [name]: value }),
     ).toThrow(message);
+  });
+
+  it('reads the stream heartbeat, 30 s unless STREAM_HEARTBEAT_MS says otherwise', () => {
+    const env = { OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir };
+    expect(loadConfig(env).streamHeartbeatMs).toBe(30_000);
+    expect(loadConfig({ ...env, STREAM_HEARTBEAT_MS: '5000' }).streamHeartbeatMs).toBe(5000);
+    expect(() => loadConfig({ ...env, STREAM_HEARTBEAT_MS: '999' })).toThrow(
+      'STREAM_HEARTBEAT_MS must be between 1000 and 3600000, got 999',
+    );
+    expect(() => loadConfig({ ...env, STREAM_HEARTBEAT_MS: '30s' })).toThrow(
+      'STREAM_HEARTBEAT_MS must be a whole number, got "30s"',
+    );
   });
 });

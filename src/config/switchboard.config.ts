@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
 import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
+import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -21,10 +22,16 @@ export interface SwitchboardConfig {
   adminToken?: string;
   /** Read-only tokens for the event stream. */
   streamTokens: string[];
+  /** Event stream ping interval; a client that misses a ping is dropped at the next one. */
+  streamHeartbeatMs: number;
   openaiApiKey?: string;
   openaiBaseUrl?: string;
   rulesFile?: string;
   maxBodyBytes: number;
+  /** A request body not arrived whole this long after its headers is refused with 408. */
+  bodyTimeoutMs: number;
+  /** Request headers not arrived whole this long after the request began: 408 (slowloris). */
+  headersTimeoutMs: number;
   retentionHours: number;
   toleranceSeconds: number;
   synchronous: SqliteSynchronous;
@@ -65,10 +72,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     webhookSecretSource: source,
     adminToken: nonEmpty(env.ADMIN_TOKEN),
     streamTokens: list(env.STREAM_TOKENS),
+    streamHeartbeatMs: integer(
+      'STREAM_HEARTBEAT_MS',
+      env.STREAM_HEARTBEAT_MS,
+      STREAM_DEFAULTS.heartbeatMs,
+      1000,
+      3_600_000,
+    ),
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
+    bodyTimeoutMs: integer('BODY_TIMEOUT_MS', env.BODY_TIMEOUT_MS, 10_000, 100, 600_000),
+    headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000, 100, 600_000),
     retentionHours: integer(
       'EVENT_RETENTION_HOURS',
       env.EVENT_RETENTION_HOURS,

@@ -2,6 +2,8 @@ import { BATCH_EVENTS } from '../batch/dto/batch-events.dto';
 import { EVAL_RUN_EVENTS } from '../eval-run/dto/eval-run-events.dto';
 import { FINE_TUNING_EVENTS } from '../fine-tuning/dto/fine-tuning-events.dto';
 import { REALTIME_CALL_EVENTS } from '../realtime-call/dto/realtime-call-incoming.dto';
+import { REALTIME_CALL_INTAKES } from '../realtime-call/call-event-intake';
+import type { EventIntake } from './event-intake';
 import { RESPONSE_EVENTS } from '../response/dto/response-events.dto';
 
 /**
@@ -33,3 +35,11 @@ export const KNOWN_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_DTOS) as Know
 export function isKnownWebhookEventType(type: string): type is KnownWebhookEventType {
   return Object.prototype.hasOwnProperty.call(WEBHOOK_EVENT_DTOS, type);
 }
+
+/**
+ * Types that are not refused for what they can do without (see `EventIntake`): a ringing call.
+ * Every other type is validated whole and refused with 400 when it does not fit its DTO.
+ */
+export const WEBHOOK_EVENT_INTAKES: Partial<Record<KnownWebhookEventType, EventIntake>> = {
+  ...REALTIME_CALL_INTAKES,
+};

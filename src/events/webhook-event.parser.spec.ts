@@ -58,3 +58,53 @@ describe('parseWebhookEvent', () => {
     }
   });
 });
+
+describe('parseWebhookEvent: a ringing call', () => {
+  const call = (envelope: Record<string, unknown>) =>
+    JSON.stringify({
+      type: 'realtime.call.incoming',
+      data: { call_id: 'rtc_1', sip_headers: [] },
+      ...envelope,
+    });
+
+  it('takes an unusable id and created_at from the delivery, and notes it', () => {
+    const parsed = parseWebhookEvent(call({ created_at: -1, object: 'call' }), {
+      webhookId: 'wh_7',
+      receivedAt: 1_750_000_000_999,
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      event: {
+        id: 'wh_7',
+        created_at: 1_750_000_000,
+        data: {
+          adjustments: {
+            replaced: [
+              { path: 'id', replaced_with: 'wh_7' },
+              { path: 'object', problems: [expect.stringContaining('object')] },
+              { path: 'created_at', replaced_with: 1_750_000_000 },
+            ],
+          },
+        },
+      },
+    });
+    expect((parsed as { event: object }).event).not.toHaveProperty('object');
+  });
+
+  it('refuses an unusable envelope when there is no delivery to take it from', () => {
+    expect(parseWebhookEvent(call({ created_at: 1 }))).toMatchObject({
+      ok: false,
+      errors: [{ path: 'id' }],
+    });
+  });
+
+  it('lists every problem when the call_id is unusable, envelope included', () => {
+    const parsed = parseWebhookEvent(
+      JSON.stringify({ type: 'realtime.call.incoming', data: { call_id: ' ' } }),
+      { webhookId: 'wh_7', receivedAt: 0 },
+    );
+    expect(parsed.ok).toBe(false);
+    const paths = (parsed as { errors: { path: string }[] }).errors.map((e) => e.path);
+    expect(paths.sort()).toEqual(['created_at', 'data.call_id', 'id']);
+  });
+});

@@ -6,7 +6,10 @@ export interface EventStreamOptions {
   adminToken?: string;
   /** Tokens that may only read the stream (for dashboards), none of the admin API. */
   readTokens?: string[];
-  /** A client whose unsent data stays over this is cut off (close 4008). Default 4 MiB. */
+  /**
+   * A client with more than this waiting to be sent is cut off (close 4008) and what waited is
+   * dropped. A catch-up goes at the client's pace and never counts against it. Default 4 MiB.
+   */
   maxBufferedBytes?: number;
   /** Largest message a client may send; bigger frames close the socket with 1009. Default 16 KiB. */
   maxMessageBytes?: number;
@@ -16,4 +19,11 @@ export interface EventStreamOptions {
   heartbeatMs?: number;
 }
 
-export const DEFAULT_STREAM_PATH = '/events';
+/** The documented defaults (README, "The live event stream"). */
+export const STREAM_DEFAULTS = {
+  path: '/events',
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxMessageBytes: 16 * 1024,
+  maxSubscriptions: 256,
+  heartbeatMs: 30_000,
+} as const;

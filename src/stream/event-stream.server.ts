@@ -14,15 +14,20 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { EVENT_STORE, EventStore, StoredEvent } from '../webhooks/store/event-store';
 import { EVENT_STREAM_OPTIONS } from './event-stream.module-definition';
-import { DEFAULT_STREAM_PATH, EventStreamOptions } from './event-stream.options';
+import { EventStreamOptions, STREAM_DEFAULTS } from './event-stream.options';
+import { StreamCatchUp } from './stream-catch-up';
 import { StreamClient } from './stream-client';
-import { ClientMessage, parseClientMessage } from './stream-protocol';
+import { ClientMessage, eventCallId, parseClientMessage, serializeEvent } from './stream-protocol';
 
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_GOING_AWAY = 1001;
-const CATCH_UP_PAGE = 500;
-/** A client still catching up may hold this many live events aside before it counts as slow. */
-const MAX_PENDING = 10_000;
+/**
+ * Unwritten bytes the socket itself may hold for one client; the rest waits in the client's
+ * outbox, where it can be dropped. Small, so that a close frame is never stuck behind much.
+ */
+const SOCKET_HIGH_WATER = 64 * 1024;
+/** Live events held aside during one catch-up, at most; past it they are re-read from the store. */
+const MAX_HELD_EVENTS = 10_000;
 
 /**
  * The live event stream: a WebSocket endpoint on the service's own HTTP port. Every event the
@@ -34,8 +39,12 @@ const MAX_PENDING = 10_000;
 export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventStream');
   private readonly clients = new Set<StreamClient>();
+  /** Clients told to go (close frame sent or queued) whose connection has not ended yet. */
+  private readonly leaving = new Set<StreamClient>();
   private readonly path: string;
   private readonly maxBuffered: number;
+  private readonly socketHighWater: number;
+  private readonly catchUp: StreamCatchUp;
   private readonly maxSubscriptions: number;
   /** The admin token and the read-only stream tokens: on the stream they grant the same. */
   private readonly tokens: SecretToken[];
@@ -50,9 +59,12 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     @Inject(EVENT_STREAM_OPTIONS) private readonly options: EventStreamOptions,
     @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
-    this.path = options.path ?? DEFAULT_STREAM_PATH;
-    this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
-    this.maxSubscriptions = options.maxSubscriptions ?? 256;
+    this.path = options.path ?? STREAM_DEFAULTS.path;
+    this.maxBuffered = options.maxBufferedBytes ?? STREAM_DEFAULTS.maxBufferedBytes;
+    // Half the budget: what a catch-up queues leaves room for replies (pong, errors).
+    this.catchUp = new StreamCatchUp(store, Math.max(1, Math.floor(this.maxBuffered / 2)));
+    this.socketHighWater = Math.min(SOCKET_HIGH_WATER, this.maxBuffered);
+    this.maxSubscriptions = options.maxSubscriptions ?? STREAM_DEFAULTS.maxSubscriptions;
     this.tokens = [
       ...(options.adminToken ? [options.adminToken] : []),
       ...(options.readTokens ?? []),
@@ -68,35 +80,44 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: this.options.maxMessageBytes ?? 16 * 1024,
+      maxPayload: this.options.maxMessageBytes ?? STREAM_DEFAULTS.maxMessageBytes,
     });
     this.server.on('upgrade', this.onUpgrade);
     this.stopFeed = this.store.subscribe((event) => this.broadcast(event));
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 30_000);
+    this.heartbeat = setInterval(
+      () => this.beat(),
+      this.options.heartbeatMs ?? STREAM_DEFAULTS.heartbeatMs,
+    );
     this.heartbeat.unref();
   }
 
-  /** Clients hear 1001 with the sequence to resume from, before the HTTP server closes. */
+  /**
+   * Clients hear 1001 with the sequence to resume from, before the HTTP server closes. Those
+   * still leaving (a slow consumer that has not read its 4008) get the same second, not the
+   * 30 s `ws` would give them: the HTTP server's close waits for every connection.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     this.stopFeed?.();
     this.server?.off('upgrade', this.onUpgrade);
-    const closing = [...this.clients].map(
-      (client) =>
-        new Promise<void>((resolve) => {
-          client.socket.once('close', () => resolve());
-          this.close(
-            client,
-            CLOSE_GOING_AWAY,
-            `server shutting down; reconnect with since=<last seq received>`,
-          );
-          setTimeout(() => {
-            client.socket.terminate();
-            resolve();
-          }, 1000).unref();
-        }),
+    for (const client of [...this.clients])
+      this.close(
+        client,
+        CLOSE_GOING_AWAY,
+        `server shutting down; reconnect with since=<last seq received>`,
+      );
+    await Promise.all(
+      [...this.leaving].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            client.socket.once('close', () => resolve());
+            setTimeout(() => {
+              client.socket.terminate();
+              resolve();
+            }, 1000).unref();
+          }),
+      ),
     );
-    await Promise.all(closing);
     this.wss?.close();
   }
 
@@ -117,7 +138,9 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     if (!this.authenticate(req, url)) {
       return refuse(socket, 401, 'send Authorization: Bearer <token> or ?token=<token>');
     }
-    this.wss!.handleUpgrade(req, socket, head, (ws) => this.accept(new StreamClient(ws), url));
+    this.wss!.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(new StreamClient(ws, this.socketHighWater), url),
+    );
   };
 
   private authenticate(req: IncomingMessage, url: URL): boolean {
@@ -206,42 +229,12 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
     if (client.state === 'idle') void this.start(client, message.since);
   }
 
-  /** Without `since`, live from now; with it, first everything after `since` from the store. */
   private async start(client: StreamClient, since: number | undefined): Promise<void> {
-    if (since === undefined) {
-      client.lastSeq = await this.store.headSeq();
-      client.state = 'live';
-      this.send(client, JSON.stringify({ type: 'caught_up', seq: client.lastSeq }));
-      return;
-    }
-    // Live events are held aside from now on, so none committed during the reads is missed.
-    client.state = 'catching_up';
-    client.lastSeq = since;
-    const head = await this.store.headSeq();
-    if (since > head) {
-      // A sequence from another store (reset, restored): from its value no event would ever come.
-      client.lastSeq = head;
-      this.send(
-        client,
-        JSON.stringify({
-          type: 'error',
-          message: `since ${since} is ahead of the newest event (${head}); streaming from ${head}`,
-        }),
-      );
-    }
     try {
-      for (;;) {
-        const page = await this.store.list({ afterSeq: client.lastSeq, limit: CATCH_UP_PAGE });
-        for (const event of page) this.deliver(client, event);
-        if (!client.open) return;
-        if (page.length < CATCH_UP_PAGE) break;
-        await this.drained(client);
-      }
-      const pending = client.pending;
-      client.pending = [];
-      for (const event of pending) this.deliver(client, event);
-      client.state = 'live';
-      this.send(client, JSON.stringify({ type: 'caught_up', seq: client.lastSeq }));
+      const live = await this.catchUp.run(client, since, (message) =>
+        this.send(client, JSON.stringify({ type: 'error', message })),
+      );
+      if (live) this.send(client, JSON.stringify({ type: 'caught_up', seq: client.lastSeq }));
     } catch (error) {
       this.logger.error(`catch-up failed: ${(error as Error).message}`);
       this.close(client, 1011, 'catch-up failed; reconnect with since=<last seq received>');
@@ -250,51 +243,48 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
 
   private broadcast(event: StoredEvent): void {
     let message: string | undefined;
+    let bytes = 0;
     let callId: string | undefined | null = null;
     const readCallId = () => {
-      if (callId === null) callId = extractCallId(event.payload);
+      if (callId === null) callId = eventCallId(event.payload);
       return callId;
     };
     for (const client of this.clients) {
       if (client.state === 'catching_up') {
-        client.pending.push(event);
-        if (client.pending.length > MAX_PENDING) this.cutOff(client);
+        client.hold(event, this.maxBuffered, MAX_HELD_EVENTS);
         continue;
       }
       if (client.state !== 'live' || event.seq <= client.lastSeq) continue;
       client.lastSeq = event.seq;
       if (!client.filter.matches(event.type, readCallId)) continue;
-      message ??= serialize(event);
-      this.send(client, message);
+      if (message === undefined) {
+        message = serializeEvent(event);
+        bytes = Buffer.byteLength(message);
+      }
+      this.send(client, message, bytes);
     }
   }
 
-  /** Sends an event the client has not seen yet, if its filter wants it. */
-  private deliver(client: StreamClient, event: StoredEvent): void {
-    if (event.seq <= client.lastSeq) return;
-    client.lastSeq = event.seq;
-    if (client.filter.matches(event.type, () => extractCallId(event.payload)))
-      this.send(client, serialize(event));
-  }
-
-  private send(client: StreamClient, text: string): void {
+  /**
+   * Queues a message for a client, unless more than the budget would then wait for it: then the
+   * client is cut off. One message bigger than the whole budget still goes to a client with
+   * nothing else waiting.
+   */
+  private send(client: StreamClient, text: string, bytes = Buffer.byteLength(text)): void {
     if (!client.open) return;
-    if (client.bufferedAmount > this.maxBuffered) {
+    const waiting = client.outbox.queuedBytes;
+    if (waiting > 0 && waiting + bytes > this.maxBuffered) {
       this.cutOff(client);
       return;
     }
-    client.socket.send(text);
+    client.outbox.push(text, bytes);
   }
 
-  /** Waits (bounded) for a catching-up client to take what it was sent. */
-  private async drained(client: StreamClient): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (client.open && client.bufferedAmount > this.maxBuffered / 2) {
-      if (Date.now() > deadline) return this.cutOff(client);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
+  /**
+   * What waited for the client is dropped, so the close frame goes out right behind the little
+   * the socket holds, and a client that reads again learns why: `ws` waits 30 s for the closing
+   * handshake before it drops the connection.
+   */
   private cutOff(client: StreamClient): void {
     if (!client.closed) this.metrics?.streamSlowClientsDropped.inc();
     this.close(
@@ -302,21 +292,24 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
       CLOSE_SLOW_CONSUMER,
       `slow consumer: over ${this.maxBuffered} bytes unsent; reconnect with since=<last seq received>`,
     );
-    setTimeout(() => client.socket.terminate(), 1000).unref();
   }
 
   private close(client: StreamClient, code: number, reason: string): void {
     if (client.closed) return;
     client.closed = true;
-    client.pending = [];
+    client.releaseHeld();
+    client.outbox.drop();
     this.clients.delete(client);
     this.metrics?.streamClients.set(this.clients.size);
+    this.leaving.add(client);
+    client.socket.once('close', () => this.leaving.delete(client));
     client.socket.close(code, reason.slice(0, 123));
   }
 
   private forget(client: StreamClient): void {
     client.closed = true;
-    client.pending = [];
+    client.releaseHeld();
+    client.outbox.drop();
     this.clients.delete(client);
     this.metrics?.streamClients.set(this.clients.size);
   }
@@ -342,21 +335,6 @@ export class EventStreamServer implements OnApplicationBootstrap, BeforeApplicat
         call_ids: [...client.filter.callIds],
       }),
     );
-  }
-}
-
-/** The event's payload is JSON text already: it is embedded, never parsed and re-serialised. */
-function serialize(event: StoredEvent): string {
-  return `{"type":"event","seq":${event.seq},"source":"${event.source}","event":${event.payload}}`;
-}
-
-function extractCallId(payload: string): string | undefined {
-  if (!payload.includes('"call_id"')) return undefined;
-  try {
-    const id = (JSON.parse(payload) as { data?: { call_id?: unknown } }).data?.call_id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
   }
 }
 

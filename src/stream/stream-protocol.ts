@@ -1,4 +1,5 @@
 import { matchesPattern } from '../webhooks/handlers/on-webhook-event.decorator';
+import { StoredEvent } from '../webhooks/store/event-store';
 
 /** What a client may send. */
 export type ClientMessage =
@@ -74,5 +75,21 @@ export class StreamFilter {
     if (this.callIds.size === 0) return true;
     const id = callId();
     return id !== undefined && this.callIds.has(id);
+  }
+}
+
+/** An event as sent. The payload is JSON text already: embedded, never parsed and re-serialised. */
+export function serializeEvent(event: StoredEvent): string {
+  return `{"type":"event","seq":${event.seq},"source":"${event.source}","event":${event.payload}}`;
+}
+
+/** The call an event is about (`data.call_id`), for filters by call id. */
+export function eventCallId(payload: string): string | undefined {
+  if (!payload.includes('"call_id"')) return undefined;
+  try {
+    const id = (JSON.parse(payload) as { data?: { call_id?: unknown } }).data?.call_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, NestMiddleware, Optional } from '@nestjs/common';
-import { raw } from 'express';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { BodyLimits, DEFAULT_BODY_TIMEOUT_MS } from '../common/http/body-limits';
+import { readBoundedBody } from '../common/http/read-bounded-body';
+import { refuseRequest } from '../common/http/refuse-request';
 import { requestIdFor } from '../common/request-id';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition';
@@ -12,54 +14,45 @@ export interface RequestWithRawBody extends Request {
 }
 
 /**
- * Reads the webhook body as raw bytes, whatever its content type, and refuses one over the
- * limit with 413 before reading it (from Content-Length) or as soon as it grows past it.
+ * Reads the webhook body as raw bytes, whatever its content type, within the limits: over
+ * the size limit it is refused with 413 before reading (from Content-Length) or as soon as it
+ * grows past it, too slow with 408; either way the connection closes without reading the rest.
  */
 @Injectable()
 export class RawBodyMiddleware implements NestMiddleware {
-  private readonly parse: RequestHandler;
+  private readonly limits: BodyLimits;
   private readonly logger = new Logger('Webhooks');
 
   constructor(
     @Inject(WEBHOOKS_MODULE_OPTIONS) options: WebhooksModuleOptions,
     @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
-    this.parse = raw({ type: () => true, limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+    this.limits = {
+      maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      timeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    };
   }
 
-  use(req: RequestWithRawBody, res: Response, next: NextFunction): void {
+  async use(req: RequestWithRawBody, res: Response, next: NextFunction): Promise<void> {
     // An app created with `rawBody: true` has already kept the bytes for us.
     if (Buffer.isBuffer(req.rawBody)) return next();
-    this.parse(req, res, (error?: unknown) => {
-      if (error) {
-        const { status, message } = describeBodyError(error);
-        // Refused before the controller: its line, id and count are given here.
-        const requestId = requestIdFor(req, res);
-        const outcome = status === 413 ? 'too_large' : 'unreadable';
-        this.metrics?.webhooksReceived.inc({ type: 'unread', outcome });
-        this.logger.warn({
-          msg: `webhook ${outcome}`,
-          request_id: requestId,
-          status,
-          problem: message,
-        });
-        res.status(status).json({ statusCode: status, message });
-        return;
-      }
-      // No body at all (no Content-Length, no Transfer-Encoding) is an empty one: it then fails
-      // verification like any unsigned delivery, with 401.
-      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      next();
-    });
+    const read = await readBoundedBody(req, this.limits);
+    if (!read.ok) {
+      // Refused before the controller: its line, id and count are given here.
+      const outcome = read.reason === 'unsupported' ? 'unreadable' : read.reason;
+      this.metrics?.webhooksReceived.inc({ type: 'unread', outcome });
+      this.logger.warn({
+        msg: `webhook ${outcome}`,
+        request_id: requestIdFor(req, res),
+        status: read.status,
+        problem: read.message,
+      });
+      refuseRequest(res, read.status, `webhook refused: ${read.message}`);
+      return;
+    }
+    // No body at all (no Content-Length, no Transfer-Encoding) is an empty one: it then fails
+    // verification like any unsigned delivery, with 401.
+    req.rawBody = read.body;
+    next();
   }
-}
-
-function describeBodyError(error: unknown): { status: number; message: string } {
-  const status = (error as { status?: number }).status ?? 400;
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') {
-    const limit = (error as { limit?: number }).limit;
-    return { status: 413, message: `webhook body is larger than the limit of ${limit} bytes` };
-  }
-  return { status, message: `could not read the webhook body: ${(error as Error).message}` };
 }

@@ -54,7 +54,8 @@ export class WebhookIngestService {
     if (!verified.ok)
       return { status: 'unauthorized', reason: verified.reason, message: verified.message };
 
-    const parsed = parseWebhookEvent(body);
+    const receivedAt = Date.now();
+    const parsed = parseWebhookEvent(body, { webhookId: verified.webhookId, receivedAt });
     if (!parsed.ok) return { status: 'invalid', message: parsed.message, errors: parsed.errors };
 
     const { event } = parsed;
@@ -65,7 +66,7 @@ export class WebhookIngestService {
         type: event.type,
         source: 'openai',
         payload: body.toString(),
-        receivedAt: Date.now(),
+        receivedAt,
       },
       this.dispatcher.handlerKeysFor(event.type),
     );

@@ -40,9 +40,18 @@ export class WebhooksController {
     },
   })
   @ApiResponse({ status: 200, description: 'stored (or stored before: duplicate)' })
-  @ApiResponse({ status: 400, description: 'signed, but not a valid event of its type' })
+  @ApiResponse({
+    status: 400,
+    description:
+      'signed, but not a valid event of its type (a ringing call: only without a usable data.call_id)',
+  })
   @ApiResponse({ status: 401, description: 'missing, stale or wrong signature' })
-  @ApiResponse({ status: 413, description: 'body over the limit' })
+  @ApiResponse({ status: 408, description: 'the body did not arrive in time; connection closed' })
+  @ApiResponse({
+    status: 413,
+    description: 'body over the limit, refused before reading the rest; connection closed',
+  })
+  @ApiResponse({ status: 415, description: 'a compressed body (Content-Encoding)' })
   @HttpCode(200)
   async receive(@Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: Response) {
     const requestId = requestIdFor(req, res);

@@ -105,6 +105,7 @@ function assertOptions(options: WebhooksModuleOptions): void {
   const positive: (keyof WebhooksModuleOptions)[] = [
     'toleranceSeconds',
     'maxBodyBytes',
+    'bodyTimeoutMs',
     'handlerMaxAttempts',
     'handlerRetryBaseMs',
   ];

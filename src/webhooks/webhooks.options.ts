@@ -16,8 +16,13 @@ export interface WebhooksModuleOptions {
   synchronous?: SqliteSynchronous;
   /** Accepted clock difference for `webhook-timestamp`, both ways, in seconds. Default 300. */
   toleranceSeconds?: number;
-  /** Larger webhook bodies are refused with 413 before any parsing. Default 1 MiB. */
+  /**
+   * Larger webhook bodies are refused with 413: at once from Content-Length, else as soon as
+   * the body grows past it; the rest is never read. Default 1 MiB.
+   */
   maxBodyBytes?: number;
+  /** A webhook body not arrived whole this long after its headers is refused with 408. Default 10,000 ms. */
+  bodyTimeoutMs?: number;
   /**
    * How long events (and so the memory of their `webhook-id`s) are kept, in hours. OpenAI
    * retries a delivery for up to 72 h, so values below 72 are refused. Default 168 (a week).
@@ -33,5 +38,5 @@ export interface WebhooksModuleOptions {
   now?: () => number;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES } from '../common/http/body-limits';
 export const MIN_RETENTION_HOURS = 72;

@@ -1,8 +1,14 @@
 import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsTargetUri } from './is-target-uri.validator';
 
-export { ReferActionDto as ReferRequestDto } from '../rules/dto/routing-rules.dto';
+/** `POST /calls/:id/refer`: an operator's transfer, sent as written (no template). */
+export class ReferRequestDto {
+  @ApiProperty({ example: 'tel:+14155550199' })
+  @IsTargetUri()
+  target_uri!: string;
+}
 
 export class ListCallsQuery {
   @ApiPropertyOptional()

@@ -1,5 +1,5 @@
 import { CallFacts } from '../sip/call-facts';
-import { normalizePhoneNumber } from '../sip/phone-number';
+import { dialOperand, numberOperand } from './number-operand';
 import { compileDialPattern, compileGlob, compileRegex, LinearPattern } from './patterns';
 import {
   describeSubject,
@@ -226,9 +226,9 @@ function compileComparison(
   const fold = (value: string) => (caseSensitive ? value : value.toLowerCase());
   const asNumber = isNumberField(subject);
   // The call's `*.number` values are normalised once, when its facts are derived; a rule's
-  // numbers are normalised here, once, when the rules are compiled.
+  // numbers are read the same way here, once, when the rules are compiled (see number-operand).
   const operandOf = (value: string) =>
-    fold(asNumber ? normalizePhoneNumber(value, options.defaultCountry) : value);
+    fold(asNumber ? numberOperand('equals', value, options.defaultCountry) : value);
   const values = (context: EvaluationContext) => resolveSubject(context.facts, subject);
   const shown = (found: string[]) =>
     found.length === 0 ? 'is absent' : `is ${found.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -272,8 +272,7 @@ function compileComparison(
     case 'suffix':
     case 'contains': {
       const text = scalar(operand, opPath);
-      const wanted =
-        asNumber && operator === 'prefix' ? fold(text.replace(/[()\-. ]/g, '')) : fold(text);
+      const wanted = fold(asNumber ? numberOperand(operator, text, options.defaultCountry) : text);
       const test =
         operator === 'prefix'
           ? (v: string) => fold(v).startsWith(wanted)
@@ -295,9 +294,12 @@ function compileComparison(
       try {
         pattern =
           operator === 'glob'
-            ? compileGlob(source, caseSensitive)
+            ? compileGlob(
+                asNumber ? numberOperand('glob', source, options.defaultCountry) : source,
+                caseSensitive,
+              )
             : operator === 'dial'
-              ? compileDialPattern(source)
+              ? compileDialPattern(dialOperand(source))
               : compileRegex(source, caseSensitive);
       } catch (error) {
         throw new ConditionError(opPath, (error as Error).message);

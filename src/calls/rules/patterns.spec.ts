@@ -30,7 +30,9 @@ describe('patterns', () => {
 
   it('holds globs and dial patterns to the same limit, naming them as written', () => {
     expect(() => compileGlob('a'.repeat(300), false)).toThrow(/^glob "a{57}\.\.\." compiles to/);
-    expect(() => compileDialPattern(`_${'X'.repeat(300)}`)).toThrow(/^dial pattern "_X+\.\.\." compiles/);
+    expect(() => compileDialPattern(`_${'X'.repeat(300)}`)).toThrow(
+      /^dial pattern "_X+\.\.\." compiles/,
+    );
     expect(compileDialPattern('_1NXXNXXXXXX').match('+18005550100')).toEqual({});
   });
 
@@ -48,8 +50,23 @@ describe('patterns', () => {
 
   it('property: the estimate is never below the compiled size, so nothing large is compiled', () => {
     const atom = fc.constantFrom(
-      'a', 'b', '.', '\\d', '\\pL', '\\p{Greek}', '[a-z]', '[^]x]', '[[:alpha:]]', '\\Qa.b\\E',
-      '\\x{41}', '^', '$', '\\b', '{', 'x{', '\\{',
+      'a',
+      'b',
+      '.',
+      '\\d',
+      '\\pL',
+      '\\p{Greek}',
+      '[a-z]',
+      '[^]x]',
+      '[[:alpha:]]',
+      '\\Qa.b\\E',
+      '\\x{41}',
+      '^',
+      '$',
+      '\\b',
+      '{',
+      'x{',
+      '\\{',
     );
     const { regex } = fc.letrec<{ regex: string }>((tie) => ({
       regex: fc.oneof(

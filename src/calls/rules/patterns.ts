@@ -25,7 +25,7 @@ export interface LinearPattern {
   readonly programSize: number;
   /** Characters one evaluation may read over all the values it tests. */
   readonly readable: number;
-  /** Named captures of the first match, or undefined when there is none. */
+  /** Named captures of the first match; undefined when there is none, or `text` is longer than `readable`. */
   match(text: string): Record<string, string> | undefined;
 }
 
@@ -114,10 +114,12 @@ function compileBounded(
   const programSize = compiled.programSize();
   if (programSize > MAX_PROGRAM_SIZE) throw tooLarge(programSize.toLocaleString('en-US'));
   const names = Object.keys(compiled.namedGroups());
+  const readable = Math.floor(PATTERN_WORK_BUDGET / programSize);
   return {
     programSize,
-    readable: Math.floor(PATTERN_WORK_BUDGET / programSize),
+    readable,
     match(text) {
+      if (text.length > readable) return undefined;
       // `test` runs RE2's DFA without captures; captures cost a second pass, on a match only.
       if (!compiled.test(text)) return undefined;
       const captures: Record<string, string> = {};

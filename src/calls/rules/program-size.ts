@@ -60,7 +60,8 @@ export function estimateProgramSize(source: string): number {
         const last = top().last;
         if (counted[2] === undefined) quantify(last * min);
         else if (counted[3] === '') quantify(last * min + 1);
-        else quantify(last * Math.max(min, Number(counted[3])) + Math.abs(Number(counted[3]) - min));
+        else
+          quantify(last * Math.max(min, Number(counted[3])) + Math.abs(Number(counted[3]) - min));
         i += counted[0].length;
         if (source[i] === '?') i += 1;
       } else {

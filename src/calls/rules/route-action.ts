@@ -1,4 +1,7 @@
-import { asText, asUriComponent, RenderContext, Template } from './template';
+import { checkTargetUri } from '../sip/uri-check';
+import { markCallerText } from './caller-data';
+import { compileGlob, LinearPattern } from './patterns';
+import { asUriComponent, Placement, Placeholder, RenderContext, Template } from './template';
 
 /** What Switchboard will ask OpenAI to do with the call, with every template filled in. */
 export type RenderedAction =
@@ -7,12 +10,15 @@ export type RenderedAction =
   | { type: 'refer'; target_uri: string };
 
 export const DEFAULT_REJECT_STATUS = 603;
-const SIP_OR_TEL_URI = /^(sips?|tel):\S+$/i;
+const MAX_ALLOWED_TARGETS = 100;
 
 /** An action compiled once: its templates parsed, ready to render per call. */
 export interface CompiledAction {
   type: RenderedAction['type'];
+  /** Throws when the action cannot be rendered for this call: the rule set takes `on_error`. */
   render(context: RenderContext): RenderedAction;
+  /** Where caller data flows unconstrained into the session or the target (shown on save). */
+  warnings: string[];
 }
 
 /** `path` is where the action sits, for error messages (`rules[2].action`). */
@@ -27,47 +33,132 @@ export function compileAction(raw: Record<string, unknown>, path: string): Compi
   if (kind === 'reject') {
     onlyKeys(body, ['status_code'], `${path}.reject`);
     const status = (body.status_code as number | undefined) ?? DEFAULT_REJECT_STATUS;
-    return { type: 'reject', render: () => ({ type: 'reject', status_code: status }) };
-  }
-  if (kind === 'refer') {
-    onlyKeys(body, ['target_uri'], `${path}.refer`);
-    const target = parseTemplate(String(body.target_uri), `${path}.refer.target_uri`);
     return {
-      type: 'refer',
-      render(context) {
-        const uri = target.render(context, asUriComponent);
-        if (!SIP_OR_TEL_URI.test(uri))
-          throw new Error(`rendered target_uri "${uri}" is not a sip:, sips: or tel: URI`);
-        return { type: 'refer', target_uri: uri };
-      },
+      type: 'reject',
+      render: () => ({ type: 'reject', status_code: status }),
+      warnings: [],
     };
   }
-  const session = compileValue({ type: 'realtime', ...body }, `${path}.accept`);
+  if (kind === 'refer') return compileRefer(body, `${path}.refer`);
+  const warnings: string[] = [];
+  const session = compileValue({ type: 'realtime', ...body }, `${path}.accept`, warnings);
   return {
     type: 'accept',
     render: (context) => ({ type: 'accept', session: session(context) as Record<string, unknown> }),
+    warnings,
   };
 }
+
+/**
+ * A transfer target. Caller data may steer it only as far as the rule allows: a placeholder
+ * constrained with `oneof`/`match`, or a rendered URI among `allowed_targets`. Anything else,
+ * and any rendered text that is not a valid URI, throws: the call takes `on_error`.
+ */
+function compileRefer(body: Record<string, unknown>, path: string): CompiledAction {
+  onlyKeys(body, ['target_uri', 'allowed_targets'], path);
+  const target = parseTemplate(String(body.target_uri), `${path}.target_uri`);
+  const allowed = compileAllowedTargets(body.allowed_targets, `${path}.allowed_targets`);
+  if (/\s/.test(target.literalText))
+    throw new Error(`${path}.target_uri: white space outside a placeholder makes no valid URI`);
+  const permits = (uri: string) => !allowed || allowed.some(({ pattern }) => pattern.match(uri));
+  if (target.isStatic) {
+    const problem = checkTargetUri(target.source);
+    if (problem) throw new Error(`${path}.target_uri: "${target.source}" ${problem}`);
+    if (!permits(target.source))
+      throw new Error(`${path}.target_uri: "${target.source}" is not among allowed_targets`);
+  }
+  const warnings = allowed
+    ? []
+    : unvetted(target).map(
+        (p) =>
+          `${path}.target_uri builds the target from caller data {{${p.text}}} without oneof or match, and the refer lists no allowed_targets: calls it matches take on_error. Constrain it (e.g. {{${p.path} | match: "2\\d\\d"}}) or list allowed_targets`,
+      );
+  const intoUri: Placement = (resolution, placeholder) => {
+    if (resolution.status === 'rejected')
+      throw new Error(`target_uri: {{${placeholder.text}}} ${resolution.reason}`);
+    if (resolution.status === 'unvetted' && !allowed)
+      throw new Error(
+        `target_uri: {{${placeholder.text}}} is caller data without oneof or match, and the refer lists no allowed_targets`,
+      );
+    return asUriComponent(resolution.value);
+  };
+  return {
+    type: 'refer',
+    render(context) {
+      if (target.isStatic) return { type: 'refer', target_uri: target.source }; // checked above
+      const uri = target.render(context, intoUri);
+      const problem = checkTargetUri(uri);
+      if (problem) throw new Error(`rendered target_uri "${uri}" ${problem}`);
+      if (!permits(uri))
+        throw new Error(
+          `rendered target_uri "${uri}" is not among allowed_targets (${allowed!.map((a) => a.source).join(', ')})`,
+        );
+      return { type: 'refer', target_uri: uri };
+    },
+    warnings,
+  };
+}
+
+/** Globs (`*` any run, `?` one character) over the whole rendered URI, ignoring case. */
+function compileAllowedTargets(
+  raw: unknown,
+  path: string,
+): { source: string; pattern: LinearPattern }[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_ALLOWED_TARGETS)
+    throw new Error(`${path}: must be a list of 1 to ${MAX_ALLOWED_TARGETS} URI patterns`);
+  return raw.map((item, i) => {
+    if (typeof item !== 'string' || !/^(sips?|tel):\S+$/i.test(item))
+      throw new Error(
+        `${path}[${i}]: must be a sip:, sips: or tel: URI pattern such as "sip:2??@pbx.example.com"`,
+      );
+    try {
+      return { source: item, pattern: compileGlob(item, false) };
+    } catch (error) {
+      throw new Error(`${path}[${i}]: ${(error as Error).message}`);
+    }
+  });
+}
+
+/**
+ * In a session, a vetted or trusted value goes in as it is; unvetted caller text goes in
+ * quoted and labelled as caller-supplied; a value that failed its constraint goes in empty.
+ */
+const intoText: Placement = (resolution) => {
+  if (resolution.status === 'rejected') return '';
+  if (resolution.status === 'unvetted' && resolution.value !== '')
+    return markCallerText(resolution.value);
+  return resolution.value;
+};
 
 type Renderer = (context: RenderContext) => unknown;
 
 /** Walks the session config: every string becomes a template; everything else is copied. */
-function compileValue(value: unknown, path: string): Renderer {
+function compileValue(value: unknown, path: string, warnings: string[]): Renderer {
   if (typeof value === 'string') {
     const template = parseTemplate(value, path);
-    return template.isStatic ? () => value : (context) => template.render(context, asText);
+    for (const p of unvetted(template)) {
+      warnings.push(
+        `${path} inserts caller data {{${p.text}}} without oneof or match: it is sent marked as [caller-supplied text: "..."]. Constrain it (e.g. {{${p.path} | oneof: a, b}}) if the value is meant to steer the agent`,
+      );
+    }
+    return template.isStatic ? () => value : (context) => template.render(context, intoText);
   }
   if (Array.isArray(value)) {
-    const items = value.map((item, i) => compileValue(item, `${path}[${i}]`));
+    const items = value.map((item, i) => compileValue(item, `${path}[${i}]`, warnings));
     return (context) => items.map((item) => item(context));
   }
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value).map(
-      ([key, item]) => [key, compileValue(item, `${path}.${key}`)] as const,
+      ([key, item]) => [key, compileValue(item, `${path}.${key}`, warnings)] as const,
     );
     return (context) => Object.fromEntries(entries.map(([key, item]) => [key, item(context)]));
   }
   return () => value;
+}
+
+function unvetted(template: Template): Placeholder[] {
+  return template.placeholders.filter((p) => p.callerData && !p.filters.vetted);
 }
 
 function parseTemplate(source: string, path: string): Template {

@@ -3,6 +3,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { isSupportedCountry } from '../sip/phone-number';
 import { shapeProblem } from '../../common/document-shape';
+import { summarizeCallerDataWarnings } from './caller-data';
 import {
   CompileOptions,
   CompiledCondition,
@@ -123,7 +124,11 @@ function* compileInSteps(raw: unknown): Generator<void, CompiledRuleSet, void> {
     } else if (id !== undefined) seen.set(id, written);
     const rule = compileRule(rawRule, `rules[${written}]`, options, problems);
     if (!rule || rule.dto.enabled === false) continue;
-    compiled.push({ rule: rule.compiled, priority: rule.dto.priority ?? DEFAULT_PRIORITY, written });
+    compiled.push({
+      rule: rule.compiled,
+      priority: rule.dto.priority ?? DEFAULT_PRIORITY,
+      written,
+    });
   }
   yield;
 
@@ -143,7 +148,18 @@ function* compileInSteps(raw: unknown): Generator<void, CompiledRuleSet, void> {
     .map(({ rule }, order) => ({ ...rule, order }));
   const version = versionOf(document);
   yield;
-  const warnings = shadowWarnings(rules);
+  // Where caller data flows unconstrained into a session or a transfer target (caller-data.ts).
+  const callerDataWarnings = rules.flatMap((rule) =>
+    rule.action.warnings.map((warning) => `rule "${rule.id}": ${warning}`),
+  );
+  const warnings = [
+    ...shadowWarnings(rules),
+    ...summarizeCallerDataWarnings([
+      ...callerDataWarnings,
+      ...defaultAction.warnings,
+      ...onErrorAction.warnings,
+    ]),
+  ];
   yield;
   return new CompiledRuleSet(
     version,
@@ -174,8 +190,7 @@ function compileRule(
   const dto = plainToInstance(RoutingRuleDto, raw);
   problems.push(...validate(dto, path));
   const own = () => problems.slice(before);
-  const problemAt = (at: string) =>
-    own().some((p) => p.path === at || p.path.startsWith(`${at}.`));
+  const problemAt = (at: string) => own().some((p) => p.path === at || p.path.startsWith(`${at}.`));
 
   let condition: CompiledCondition | undefined;
   if (raw.when !== undefined && !problemAt(`${path}.when`)) {

@@ -98,7 +98,7 @@ describe('routing rules', () => {
     });
   });
 
-  it('fills templates with headers, fields and regex captures, and escapes them for URIs', () => {
+  it('fills templates with headers, fields and regex captures: caller text marked unless constrained, URIs escaped', () => {
     const decision = decide(
       [
         {
@@ -112,7 +112,7 @@ describe('routing rules', () => {
           action: {
             accept: {
               instructions:
-                'Tier {{headers.x-tier}}, {{captures.tier}}; caller {{caller.number}} ({{captures.last4}})',
+                'Tier {{headers.x-tier | oneof: Gold, Silver}}, {{captures.tier}}; caller {{caller.number}} ({{captures.last4 | match: "\\d{4}"}})',
             },
           },
         },
@@ -121,7 +121,11 @@ describe('routing rules', () => {
     );
     expect(decision.action).toEqual({
       type: 'accept',
-      session: { type: 'realtime', instructions: 'Tier gold, gold; caller +14155550123 (0123)' },
+      session: {
+        type: 'realtime',
+        instructions:
+          'Tier Gold, [caller-supplied text: "gold"]; caller [caller-supplied text: "+14155550123"] (0123)',
+      },
     });
 
     const refer = decide(
@@ -129,7 +133,12 @@ describe('routing rules', () => {
         {
           id: 'to-desk',
           when: { header: 'X-Desk', exists: true },
-          action: { refer: { target_uri: 'sip:{{headers.x-desk}}@pbx.example.com' } },
+          action: {
+            refer: {
+              target_uri: 'sip:{{headers.x-desk}}@pbx.example.com',
+              allowed_targets: ['sip:*@pbx.example.com'],
+            },
+          },
         },
       ],
       facts({ 'X-Desk': 'a b>;evil=1' }),
@@ -146,12 +155,20 @@ describe('routing rules', () => {
         {
           id: 'r',
           when: { field: 'caller.number', regex: '^\\+1(?P<area>\\d{3})(?P<valueOf>9)?' },
-          action: { refer: { target_uri: 'sip:{{captures.area}}-{{captures.valueOf}}{{captures.constructor}}@pbx' } },
+          action: {
+            refer: {
+              target_uri: 'sip:{{captures.area}}-{{captures.valueOf}}{{captures.constructor}}@pbx',
+              allowed_targets: ['sip:*@pbx'],
+            },
+          },
         },
       ],
       facts(),
     );
-    expect(decision).toMatchObject({ route: 'rule', action: { type: 'refer', target_uri: 'sip:415-@pbx' } });
+    expect(decision).toMatchObject({
+      route: 'rule',
+      action: { type: 'refer', target_uri: 'sip:415-@pbx' },
+    });
   });
 
   it('never reads template syntax that arrives inside a header value', () => {
@@ -160,7 +177,7 @@ describe('routing rules', () => {
       facts({ 'X-Note': '{{headers.authorization}} }}{{' }),
     );
     expect(decision.action).toMatchObject({
-      session: { instructions: 'Note: {{headers.authorization}} }}{{' },
+      session: { instructions: 'Note: [caller-supplied text: "{{headers.authorization}} }}{{"]' },
     });
   });
 
@@ -231,7 +248,14 @@ describe('routing rules', () => {
       target_uri: 'tel:+14155550199',
     });
     const broken = decide(
-      [{ id: 'r', action: { refer: { target_uri: 'sip:{{headers.x-missing}}' } } }],
+      [
+        {
+          id: 'r',
+          action: {
+            refer: { target_uri: 'sip:{{headers.x-missing}}', allowed_targets: ['sip:*'] },
+          },
+        },
+      ],
       facts(),
       MONDAY_10_NY,
       {
@@ -242,7 +266,7 @@ describe('routing rules', () => {
       route: 'on_error',
       action: { type: 'reject', status_code: 503 },
     });
-    expect(broken.explanation.error).toContain('is not a sip:, sips: or tel: URI');
+    expect(broken.explanation.error).toBe('rendered target_uri "sip:" has no host');
     expect(decide([{ id: 'r', action: { reject: {} } }]).action).toEqual({
       type: 'reject',
       status_code: 603,
@@ -340,7 +364,12 @@ describe('routing rules', () => {
         {
           id: 'a',
           priority: 'high',
-          when: { any: [{ header: 'X', regex: '(' }, { field: 'caller.phone', equals: '1' }] },
+          when: {
+            any: [
+              { header: 'X', regex: '(' },
+              { field: 'caller.phone', equals: '1' },
+            ],
+          },
           action: { accept: { instructions: '{{headers.x' } },
         },
       ]).map((p) => p.path),
@@ -363,18 +392,64 @@ describe('routing rules', () => {
   it('property: deciding never throws, whatever the header names and values', () => {
     const set = compileRuleSet({
       rules: [
-        { id: 'a', when: { all: [{ field: 'caller.number', dial: '_1NXX.' }, { header: 'X-A', regex: '(?<x>.+)' }] }, action: { refer: { target_uri: 'sip:{{captures.x}}@pbx' } } },
-        { id: 'b', when: { any: [{ field: 'diversion.params.reason', in: ['busy'] }, { not: { field: 'to.host', glob: '*.example.*' } }] }, action: accept },
-        { id: 'c', when: { all: [{ header: 'X-N', gte: 3 }, { field: 'pai.display_name', contains: 'x' }] }, action: { accept: { instructions: '{{headers.x-n}} {{from.user}}' } } },
+        {
+          id: 'a',
+          when: {
+            all: [
+              { field: 'caller.number', dial: '_1NXX.' },
+              { header: 'X-A', regex: '(?<x>.+)' },
+            ],
+          },
+          action: { refer: { target_uri: 'sip:{{captures.x}}@pbx' } },
+        },
+        {
+          id: 'b',
+          when: {
+            any: [
+              { field: 'diversion.params.reason', in: ['busy'] },
+              { not: { field: 'to.host', glob: '*.example.*' } },
+            ],
+          },
+          action: accept,
+        },
+        {
+          id: 'c',
+          when: {
+            all: [
+              { header: 'X-N', gte: 3 },
+              { field: 'pai.display_name', contains: 'x' },
+            ],
+          },
+          action: { accept: { instructions: '{{headers.x-n}} {{from.user}}' } },
+        },
         { id: 'd', when: { time: { days: ['mon'], from: '22:00', to: '02:00' } }, action: accept },
       ],
     });
-    const names = fc.oneof(fc.constantFrom('From', 'f', 'To', 't', 'P-Asserted-Identity', 'Diversion', 'X-A', 'X-N', 'Privacy'), fc.string());
+    const names = fc.oneof(
+      fc.constantFrom(
+        'From',
+        'f',
+        'To',
+        't',
+        'P-Asserted-Identity',
+        'Diversion',
+        'X-A',
+        'X-N',
+        'Privacy',
+      ),
+      fc.string(),
+    );
     fc.assert(
-      fc.property(fc.array(fc.record({ name: names, value: fc.string({ maxLength: 200 }) }), { maxLength: 10 }), fc.date({ noInvalidDate: true }), (headers, at) => {
-        const decision = set.decide(deriveCallFacts('rtc_p', headers, 'US'), at);
-        expect(['rule', 'default', 'on_error']).toContain(decision.route);
-      }),
+      fc.property(
+        fc.array(fc.record({ name: names, value: fc.string({ maxLength: 200 }) }), {
+          maxLength: 10,
+        }),
+        fc.date({ noInvalidDate: true }),
+        (headers, at) => {
+          const decision = set.decide(deriveCallFacts('rtc_p', headers, 'US'), at);
+          expect(['rule', 'default', 'on_error']).toContain(decision.route);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

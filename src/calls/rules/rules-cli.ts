@@ -31,10 +31,14 @@ export function runRulesCli(args: string[], out: (line: string) => void): number
       throw error;
     }
   } catch (error) {
-    out(error instanceof RulesFileError ? error.message : `${rulesPath}: ${(error as Error).message}`);
+    out(
+      error instanceof RulesFileError ? error.message : `${rulesPath}: ${(error as Error).message}`,
+    );
     return 1;
   }
-  out(`${rulesPath}: valid, version ${set.version}, ${set.rules.length} rule(s) in evaluation order: ${set.rules.map((r) => r.id).join(', ')}`);
+  out(
+    `${rulesPath}: valid, version ${set.version}, ${set.rules.length} rule(s) in evaluation order: ${set.rules.map((r) => r.id).join(', ')}`,
+  );
   for (const warning of set.warnings) out(`warning: ${warning}`);
   if (!casesPath) return 0;
 
@@ -53,7 +57,9 @@ export function runRulesCli(args: string[], out: (line: string) => void): number
     if (problem) failures += 1;
     out(`${problem ? 'FAIL' : 'ok  '} ${name}${problem ? `\n     ${problem}` : ''}`);
   });
-  out(`${cases.length - failures} of ${cases.length} case(s) decide as expected${failures ? `; ${failures} do not` : ''}`);
+  out(
+    `${cases.length - failures} of ${cases.length} case(s) decide as expected${failures ? `; ${failures} do not` : ''}`,
+  );
   return failures === 0 ? 0 : 1;
 }
 
@@ -63,7 +69,11 @@ function checkCase(set: CompiledRuleSet, testCase: RuleCase): string | undefined
   }
   const at = testCase.at ? new Date(testCase.at) : new Date();
   if (Number.isNaN(at.getTime())) return `"at" is not a time: ${testCase.at}`;
-  const decision = set.decide(deriveCallFacts('rtc_rules_test', testCase.sip_headers, set.defaultCountry), at, true);
+  const decision = set.decide(
+    deriveCallFacts('rtc_rules_test', testCase.sip_headers, set.defaultCountry),
+    at,
+    true,
+  );
   const got = decision.rule ?? decision.route;
   if (got !== testCase.expect.rule) {
     const why = decision.explanation.rules_before.find((r) => r.rule === testCase.expect.rule);
@@ -77,9 +87,12 @@ function checkCase(set: CompiledRuleSet, testCase: RuleCase): string | undefined
 
 /** Whether `actual` holds every field of `expected` (deeply). */
 function contains(actual: unknown, expected: unknown): boolean {
-  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) return isDeepStrictEqual(actual, expected);
+  if (typeof expected !== 'object' || expected === null || Array.isArray(expected))
+    return isDeepStrictEqual(actual, expected);
   if (typeof actual !== 'object' || actual === null) return false;
-  return Object.entries(expected).every(([key, value]) => contains((actual as Record<string, unknown>)[key], value));
+  return Object.entries(expected).every(([key, value]) =>
+    contains((actual as Record<string, unknown>)[key], value),
+  );
 }
 
 if (require.main === module) {

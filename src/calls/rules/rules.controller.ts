@@ -39,7 +39,11 @@ const ruleSet = new JsonObjectPipe('a rule set as a JSON object: { "rules": [...
  */
 @ApiTags('rules')
 @ApiBearerAuth(ADMIN_AUTH)
-@ApiHeader({ name: 'If-Match', required: false, description: 'the version (ETag) an edit applies to; required by every change' })
+@ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'the version (ETag) an edit applies to; required by every change',
+})
 @Controller('rules')
 @UseGuards(AdminTokenGuard)
 export class RulesController {

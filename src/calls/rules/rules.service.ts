@@ -13,11 +13,7 @@ import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import { CallsModuleOptions } from '../calls.options';
 import { CALL_STORE, CallStore } from '../store/call-store';
 import { CompiledRuleSet } from './rule-set';
-import {
-  compileRuleSetInSlices,
-  RulesValidationError,
-  versionOf,
-} from './rule-set.compiler';
+import { compileRuleSetInSlices, RulesValidationError, versionOf } from './rule-set.compiler';
 import { locateProblems, parseRulesText, RulesFileError } from './rules-file';
 import { RulesFileWatcher, watchRulesFile } from './rules-file-watcher';
 

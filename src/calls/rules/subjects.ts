@@ -1,4 +1,5 @@
 import {
+  ADDRESS_PARAM_PARTS,
   ADDRESS_PARTS,
   ADDRESS_ROLES,
   AddressPart,
@@ -13,7 +14,10 @@ export type Subject = { header: string } | { field: string };
 const ROLES: readonly string[] = ADDRESS_ROLES;
 const PARTS: readonly string[] = ADDRESS_PARTS;
 
-/** Throws unless the path names a field: `call_id`, `caller.withheld`, `<role>.<part>`, `<role>.params.<name>`. */
+/**
+ * Throws unless the path names a field: `call_id`, `caller.withheld`, `<role>.<part>`, or one
+ * parameter: `<role>.params.<name>`, `<role>.user_params.<name>`, `<role>.uri_headers.<name>`.
+ */
 export function validateFieldPath(path: string): void {
   if (path === 'call_id' || path === 'caller.withheld') return;
   const [role, part, ...rest] = path.split('.');
@@ -22,16 +26,20 @@ export function validateFieldPath(path: string): void {
       `unknown field "${path}": it starts with one of ${ADDRESS_ROLES.join(', ')}, or is call_id`,
     );
   }
-  if (part === 'params' && rest.length === 1 && rest[0].length > 0) return;
+  const paramParts: readonly string[] = ADDRESS_PARAM_PARTS;
+  if (paramParts.includes(part) && rest.length === 1 && rest[0].length > 0) return;
   if (rest.length > 0 || !PARTS.includes(part)) {
     throw new Error(
-      `unknown field "${path}": after "${role}." comes one of ${ADDRESS_PARTS.join(', ')} or params.<name>`,
+      `unknown field "${path}": after "${role}." comes one of ${ADDRESS_PARTS.join(', ')}, or ${ADDRESS_PARAM_PARTS.map((p) => `${p}.<name>`).join(', ')}`,
     );
   }
 }
 
+/** `<role>.number`: values normalised to E.164, and so are a rule's operands for them. */
 export function isNumberField(subject: Subject): boolean {
-  return 'field' in subject && subject.field.endsWith('.number');
+  if (!('field' in subject)) return false;
+  const [, part, ...rest] = subject.field.split('.');
+  return part === 'number' && rest.length === 0;
 }
 
 /** The subject's values for this call: none when absent, several for repeated headers. */

@@ -1,4 +1,4 @@
-import { looksLikePhoneNumber, normalizePhoneNumber } from './phone-number';
+import { addressNumber } from './address-number';
 import { parseSipAddress, SipAddress } from './sip-address';
 import { SipHeaderBag } from './sip-header-bag';
 
@@ -74,13 +74,8 @@ function address(value: string, defaultCountry?: string): AddressFacts[] {
   const parsed = parseSipAddress(value);
   if (!parsed) return [];
   const facts: AddressFacts = parsed;
-  const candidate = parsed.user;
-  if (
-    candidate &&
-    (parsed.scheme === 'tel' || parsed.params.user === 'phone' || looksLikePhoneNumber(candidate))
-  ) {
-    facts.number = normalizePhoneNumber(candidate, defaultCountry);
-  }
+  const number = addressNumber(parsed, defaultCountry);
+  if (number !== undefined) facts.number = number;
   return [facts];
 }
 
@@ -100,11 +95,15 @@ function isWithheld(headers: SipHeaderBag, caller: AddressFacts | undefined): bo
   );
 }
 
+/** Parts that name one parameter: `params.tag`, `user_params.verstat`, `uri_headers.replaces`. */
+export const ADDRESS_PARAM_PARTS = ['params', 'user_params', 'uri_headers'] as const;
+export type AddressParamPart = (typeof ADDRESS_PARAM_PARTS)[number];
+
 /** The values of `role.part` (several when the role has several addresses). */
 export function addressPart(
   facts: CallFacts,
   role: AddressRole,
-  part: AddressPart | `params.${string}`,
+  part: AddressPart | `${AddressParamPart}.${string}`,
 ): string[] {
   const values: string[] = [];
   for (const entry of facts.addresses[role]) {
@@ -131,10 +130,16 @@ function partOf(entry: AddressFacts, part: string): string | undefined {
     case 'number':
       return entry.number;
     default: {
-      const name = part.slice('params.'.length).toLowerCase();
-      return Object.prototype.hasOwnProperty.call(entry.params, name)
-        ? entry.params[name]
-        : undefined;
+      const dot = part.indexOf('.');
+      const name = part.slice(dot + 1).toLowerCase();
+      const kind = part.slice(0, dot) as AddressParamPart;
+      const params =
+        kind === 'user_params'
+          ? entry.userParams
+          : kind === 'uri_headers'
+            ? entry.uriHeaders
+            : entry.params;
+      return Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined;
     }
   }
 }

@@ -29,3 +29,11 @@ export function looksLikePhoneNumber(text: string): boolean {
 export function isSupportedCountry(code: string): boolean {
   return knownCountry(code);
 }
+
+/**
+ * Whether `+` and these digits can be a phone number anywhere: a known country calling code
+ * and a length that country's numbers can have (libphonenumber's "possible" check).
+ */
+export function isPossibleGlobalNumber(digits: string): boolean {
+  return parsePhoneNumberFromString(`+${digits}`)?.isPossible() === true;
+}

@@ -1,3 +1,12 @@
+import {
+  emptyParams,
+  isWhitespace,
+  Params,
+  readHeaderParams,
+  readQuotedString,
+} from './sip-grammar';
+import { parseUri } from './sip-uri';
+
 /**
  * A name-addr (`"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=9`) or a bare
  * addr-spec (`sip:alice@example.com;tag=9`, `tel:+1-415-555-0123`), taken apart.
@@ -8,121 +17,110 @@ export interface SipAddress {
   uri: string;
   /** `sip`, `sips`, `tel`, ... (lower case). */
   scheme?: string;
-  /** User part of a sip(s) URI, or the number of a tel URI, percent-decoded. */
+  /**
+   * User part of a sip(s) URI, or the number of a tel URI, percent-decoded. A telephone number
+   * with parameters in the user part (`+12125550199;verstat=...`) gives the number alone.
+   */
   user?: string;
+  /** The telephone number's parameters: in a sip(s) user part, or a tel URI's own. */
+  userParams: Params;
   host?: string;
   port?: number;
   /** URI parameters (`user=phone`) then header parameters (`tag=9`), names in lower case. */
-  params: Record<string, string>;
+  params: Params;
+  /** The URI's `?name=value` headers. */
+  uriHeaders: Params;
 }
 
-/** Parses one address; never throws, returns undefined when there is no URI to find. */
+/**
+ * Parses one address by the grammar of RFC 3261 section 20.10 (`( name-addr / addr-spec )
+ * *( SEMI generic-param )`); never throws, returns undefined when there is no URI to find.
+ * Work is linear in the length of the value.
+ */
 export function parseSipAddress(input: string): SipAddress | undefined {
   let rest = input.trim();
   if (rest.length === 0) return undefined;
   let displayName: string | undefined;
-  let uri: string;
-  let headerParams = '';
-
   if (rest.startsWith('"')) {
-    const quoted = readQuoted(rest);
+    const quoted = readQuotedString(rest, 0);
     if (!quoted) return undefined;
-    displayName = quoted.text;
-    rest = quoted.rest.trim();
+    displayName = quoted.value;
+    rest = rest.slice(quoted.end).trim();
   }
-  const open = rest.indexOf('<');
+  let uriText: string;
+  let afterUri: string;
+  const open = indexOutsideQuotes(rest, '<');
   if (open >= 0) {
     const close = rest.indexOf('>', open);
     if (close < 0) return undefined;
-    const before = rest.slice(0, open).trim();
-    if (displayName === undefined && before.length > 0) displayName = before;
-    uri = rest.slice(open + 1, close).trim();
-    headerParams = rest.slice(close + 1);
+    // `display-name = *(token LWS) / quoted-string`: tokens are separated by any run of LWS.
+    const tokens = collapseWhitespace(rest.slice(0, open));
+    if (displayName === undefined && tokens.length > 0) displayName = tokens;
+    uriText = rest.slice(open + 1, close).trim();
+    afterUri = rest.slice(close + 1);
   } else {
-    // addr-spec: parameters after the URI belong to the header (RFC 3261 section 20.10).
-    const semicolon = rest.indexOf(';');
-    uri = semicolon >= 0 ? rest.slice(0, semicolon) : rest;
-    headerParams = semicolon >= 0 ? rest.slice(semicolon) : '';
-    if (displayName !== undefined) return undefined;
+    if (displayName !== undefined) return undefined; // a display name needs <angle brackets>
+    [uriText, afterUri] = splitAddrSpec(rest);
   }
-  if (uri.length === 0) return undefined;
+  if (uriText.length === 0) return undefined;
 
-  const address: SipAddress = {
-    uri,
-    params: {},
+  const uri = parseUri(uriText);
+  return {
     ...(displayName !== undefined ? { displayName } : {}),
+    uri: uriText,
+    ...(uri.scheme !== undefined ? { scheme: uri.scheme } : {}),
+    ...(uri.user !== undefined ? { user: uri.user } : {}),
+    userParams: uri.userParams,
+    ...(uri.host !== undefined ? { host: uri.host } : {}),
+    ...(uri.port !== undefined ? { port: uri.port } : {}),
+    params: Object.assign(emptyParams(), readHeaderParams(afterUri), uri.params),
+    uriHeaders: uri.headers,
   };
-  parseUri(uri, address);
-  // Null prototype: a parameter named `constructor` or `__proto__` is just a parameter.
-  address.params = Object.assign(
-    Object.create(null) as Record<string, string>,
-    parseParams(headerParams),
-    address.params,
-  );
-  return address;
 }
 
-function readQuoted(text: string): { text: string; rest: string } | undefined {
-  let value = '';
-  for (let i = 1; i < text.length; i++) {
+/**
+ * An addr-spec without angle brackets ends where its header parameters begin (RFC 3261 section
+ * 20.10: there, every ";" parameter is the header's), with linear white space allowed before
+ * the ";": `sip:+14155550100@gw.example.com:5060 ;tag=1`. The grammar asks for angle brackets
+ * around a URI with ";" in its user part; a carrier that forgets them is read as it means: a ";"
+ * before the "@" belongs to the user part (header parameters cannot hold an unquoted "@").
+ */
+function splitAddrSpec(text: string): [string, string] {
+  const at = text.indexOf('@');
+  const firstSemicolon = text.indexOf(';');
+  let from = 0;
+  if (at >= 0 && firstSemicolon >= 0 && firstSemicolon < at && plainUserPart(text, at)) from = at;
+  let end = from;
+  while (end < text.length && text[end] !== ';' && !isWhitespace(text[end])) end++;
+  return [text.slice(0, end), text.slice(end)];
+}
+
+function plainUserPart(text: string, at: number): boolean {
+  for (let i = 0; i < at; i++) if ('"<>, \t'.includes(text[i])) return false;
+  return true;
+}
+
+function indexOutsideQuotes(text: string, wanted: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '\\' && i + 1 < text.length) value += text[++i];
-    else if (ch === '"') return { text: value, rest: text.slice(i + 1) };
-    else value += ch;
+    if (quoted && ch === '\\') i++;
+    else if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === wanted) return i;
   }
-  return undefined;
+  return -1;
 }
 
-function parseUri(uri: string, into: SipAddress): void {
-  const colon = uri.indexOf(':');
-  if (colon <= 0) return;
-  const scheme = uri.slice(0, colon).toLowerCase();
-  into.scheme = scheme;
-  const body = uri.slice(colon + 1);
-  const [main, ...paramParts] = body.split(';');
-  const params = parseParams(paramParts.length > 0 ? `;${paramParts.join(';')}` : '');
-  if (scheme === 'tel') {
-    into.user = decode(main);
-    into.params = params;
-    return;
+function collapseWhitespace(text: string): string {
+  let out = '';
+  let pendingSpace = false;
+  for (const ch of text) {
+    if (isWhitespace(ch)) pendingSpace = out.length > 0;
+    else {
+      if (pendingSpace) out += ' ';
+      out += ch;
+      pendingSpace = false;
+    }
   }
-  const withoutHeaders = main.split('?')[0];
-  const at = withoutHeaders.lastIndexOf('@');
-  const hostPort = at >= 0 ? withoutHeaders.slice(at + 1) : withoutHeaders;
-  if (at >= 0) {
-    const userInfo = withoutHeaders.slice(0, at);
-    into.user = decode(userInfo.split(':')[0]);
-  }
-  const portMatch = /^(.*?)(?::(\d{1,5}))?$/.exec(hostPort);
-  const host = (portMatch?.[1] ?? hostPort).toLowerCase();
-  if (host) into.host = host;
-  if (portMatch?.[2]) into.port = Number(portMatch[2]);
-  into.params = params;
-}
-
-function parseParams(text: string): Record<string, string> {
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const part of text.split(';')) {
-    const trimmed = part.trim();
-    if (!trimmed) continue;
-    const eq = trimmed.indexOf('=');
-    const name = (eq >= 0 ? trimmed.slice(0, eq) : trimmed).trim().toLowerCase();
-    const value =
-      eq >= 0
-        ? trimmed
-            .slice(eq + 1)
-            .trim()
-            .replace(/^"(.*)"$/, '$1')
-        : '';
-    if (name) params[name] = value;
-  }
-  return params;
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+  return out;
 }

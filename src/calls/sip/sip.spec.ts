@@ -17,7 +17,9 @@ describe('parseSipAddress', () => {
       user: '+14155550123',
       host: 'pbx.example.com',
       port: 5061,
+      userParams: {},
       params: { user: 'phone', tag: '9fx' },
+      uriHeaders: {},
     });
   });
 

@@ -1,3 +1,4 @@
+import type { CallEventAdjustments } from '../../realtime-call/dto/realtime-call-incoming.dto';
 import { Decision } from '../rules/rule-set';
 
 export type CallStatus =
@@ -36,6 +37,8 @@ export interface CallRecord {
   event_id: string;
   event_seq: number;
   sip_headers: { name: string; value: string }[];
+  /** What was cut from or replaced in an odd call event; absent when nothing was. */
+  adjustments?: CallEventAdjustments;
   status: CallStatus;
   decision: Decision;
   openai: ControlOutcome | null;

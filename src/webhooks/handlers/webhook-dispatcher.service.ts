@@ -107,7 +107,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** Parses a stored payload back into its DTO (after a restart or for a replay). */
   rehydrate(event: StoredEvent): object | undefined {
-    const parsed = parseWebhookEvent(event.payload);
+    // The same delivery facts as on arrival: an envelope replaced then is replaced alike.
+    const parsed = parseWebhookEvent(event.payload, {
+      webhookId: event.webhookId,
+      receivedAt: event.receivedAt,
+    });
     return parsed.ok ? parsed.event : undefined;
   }
 

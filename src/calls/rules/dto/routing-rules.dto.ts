@@ -3,6 +3,8 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
   IsArray,
   IsBoolean,
   IsIn,
@@ -74,13 +76,29 @@ export class RejectActionDto {
   status_code?: number;
 }
 
-/** `refer`: transfer the call (SIP REFER) to a `sip:`, `sips:` or `tel:` URI; may be a template. */
+/**
+ * `refer`: transfer the call (SIP REFER) to a `sip:`, `sips:` or `tel:` URI; may be a template.
+ * The compiler checks the URI itself (a static one on save, a rendered one per call).
+ */
 export class ReferActionDto {
   @ApiProperty()
   @IsString()
-  @Matches(/^(sips?|tel):\S+$/i, { message: 'target_uri must be a sip:, sips: or tel: URI' })
+  @Matches(/^(sips?|tel):/i, { message: 'target_uri must be a sip:, sips: or tel: URI' })
   @MaxLength(2048)
   target_uri!: string;
+
+  /**
+   * URI globs (`*`, `?`) the rendered target must match, e.g. `sip:2??@pbx.example.com`: how far
+   * caller data in `target_uri` may steer the transfer.
+   */
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  allowed_targets?: string[];
 }
 
 /** Exactly one of `accept`, `reject`, `refer`. */
@@ -138,7 +156,12 @@ export class RoutingRuleDto {
   enabled?: boolean;
 
   /** The condition; omitted, the rule matches every call. Checked by the condition compiler. */
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'the condition (see the README): { field|header, <operator> }, all, any, not, time' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'the condition (see the README): { field|header, <operator> }, all, any, not, time',
+  })
   @IsOptional()
   @IsObject()
   when?: Record<string, unknown>;
