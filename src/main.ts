@@ -37,7 +37,10 @@ async function bootstrap(): Promise<void> {
     await app.init();
   } catch (error) {
     if (error instanceof RulesFileError || error instanceof RulesValidationError) {
-      fail(`the routing rules are invalid:\n${error.message}`);
+      // One problem, one line; several, one line each.
+      fail(
+        `the routing rules are invalid:${error.message.includes('\n') ? '\n' : ' '}${error.message}`,
+      );
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import request from 'supertest';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
@@ -197,6 +198,7 @@ describe('rules API', () => {
         .expect(400);
       expect(refused.body.problems.map((p: { path: string }) => p.path)).toEqual([
         'rules[2].action.reject.status_code',
+        'rules[2].when.field',
       ]);
       await admin('post', '/rules')
         .set('If-Match', headers.etag)
@@ -224,6 +226,247 @@ describe('rules API', () => {
       expect(saved.body.warnings).toEqual([
         'rule "sales-gold" is unreachable: the earlier rule "sales" matches every call it would',
       ]);
+    });
+  });
+
+  describe('pattern cost', () => {
+    it('refuses on save a pattern that would take seconds per call, naming the rule and the pattern', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const freezer = '(?:a?){999}'.repeat(80) + 'a{999}'; // under 1,000 characters
+      const refused = await admin('post', '/rules')
+        .set('If-Match', headers.etag)
+        .send({
+          id: 'slow',
+          when: {
+            any: [
+              { header: 'X-Pin', regex: freezer },
+              { header: 'X-Pin', glob: `${'?'.repeat(400)}*` },
+            ],
+          },
+          action: accept,
+        })
+        .expect(400);
+      expect(refused.body.problems).toEqual([
+        {
+          path: 'rules[2].when.any[0].regex',
+          message: expect.stringMatching(
+            /^regex "\(\?:a\?\)\{999\}.*" compiles to about [\d,]+ instructions, more than the 256/,
+          ),
+        },
+        {
+          path: 'rules[2].when.any[1].glob',
+          message: expect.stringMatching(/^glob "\?+\.\.\." compiles to [\d,]+ instructions/),
+        },
+      ]);
+      expect((await admin('get', '/rules').expect(200)).headers.etag).toBe(headers.etag);
+    });
+
+    it("reads a value only within the pattern's budget, and the explanation says so", async () => {
+      await start('api');
+      const scanners =
+        '(?i)(friendly-scanner|sipvicious|sipcli|sip-scan|vaxsipuseragent|pplsip|iwar|sipsak)';
+      const rules = {
+        rules: [{ id: 'scanner', when: { header: 'User-Agent', regex: scanners }, action: accept }],
+      };
+      const call = (agent: string) =>
+        admin('post', '/rules/evaluate')
+          .send({ sip_headers: [...CALL, { name: 'User-Agent', value: agent }], rules })
+          .expect(200);
+      expect((await call('sipvicious 0.3')).body.rule).toBe('scanner');
+      // 76 instructions read 431 characters per call; this value is longer.
+      const padded = await call(`${'x'.repeat(600)} sipvicious`);
+      expect(padded.body.route).toBe('default');
+      expect(padded.body.explanation.rules_before[0].failed).toContain(
+        '(1 value not tested: past the 431 characters this pattern may read per call)',
+      );
+    });
+  });
+
+  describe('client mistakes', () => {
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const json = JSON.stringify({ id: 'a', action: accept });
+
+    it.each([
+      ['put', '/rules'],
+      ['post', '/rules'],
+      ['put', '/rules/sales'],
+      ['put', '/rules/order'],
+      ['post', '/rules/evaluate'],
+    ] as const)('%s %s: JSON sent as text/plain is a 400 that says so', async (method, path) => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const response = await admin(method, path)
+        .set('If-Match', headers.etag)
+        .set('Content-Type', 'text/plain')
+        .send(json)
+        .expect(400);
+      expect(response.body.message).toContain('Content-Type: application/json');
+      expect(response.body.message).toContain('text/plain');
+    });
+
+    it.each([
+      ['put', '/rules', (body: string) => `{"rules": ${body}}`],
+      ['post', '/rules', (body: string) => `{"id": "a", "action": {"accept": ${body}}}`],
+      ['post', '/rules/evaluate', (body: string) => `{"sip_headers": [], "rules": ${body}}`],
+    ] as const)(
+      '%s %s: a body nested 100,000 levels deep is a 400 that says so',
+      async (method, path, wrap) => {
+        await start('api');
+        const { headers } = await admin('get', '/rules').expect(200);
+        const response = await admin(method, path)
+          .set('If-Match', headers.etag)
+          .set('Content-Type', 'application/json')
+          .send(wrap(deep(100_000)))
+          .expect(400);
+        expect(response.body.message).toContain('deeper than 64 levels');
+        expect((await admin('get', '/rules').expect(200)).headers.etag).toBe(headers.etag);
+      },
+    );
+
+    it('a rule edit without a body is a 400 that says what to send', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const response = await admin('post', '/rules').set('If-Match', headers.etag).expect(400);
+      expect(response.body.message).toContain('one rule as a JSON object');
+    });
+
+    it('reports every problem of a rule set at once, each with its path', async () => {
+      await start('api');
+      const { headers } = await admin('get', '/rules').expect(200);
+      const refused = await admin('put', '/rules')
+        .set('If-Match', headers.etag)
+        .send({
+          version: 2,
+          rules: [
+            {
+              id: 'bad',
+              when: {
+                all: [
+                  { field: 'caller.phone', equals: '1' },
+                  { header: 'X-Tier', regex: '(unclosed' },
+                ],
+              },
+              action: { reject: { status_code: 200 } },
+              prority: 5,
+            },
+            { id: 'tpl', action: { accept: { instructions: 'Hi {{headers.x-name' } } },
+            { id: 'tpl', action: accept },
+          ],
+        })
+        .expect(400);
+      expect(refused.body.problems).toEqual(
+        expect.arrayContaining([
+          { path: 'version', message: expect.any(String) },
+          { path: 'rules[0]', message: expect.stringContaining('unknown key "prority"') },
+          { path: 'rules[0].action.reject.status_code', message: expect.any(String) },
+          {
+            path: 'rules[0].when.all[0].field',
+            message: expect.stringContaining('unknown field'),
+          },
+          {
+            path: 'rules[0].when.all[1].regex',
+            message: expect.stringContaining('invalid regular expression'),
+          },
+          { path: 'rules[1].action.accept.instructions', message: expect.any(String) },
+          { path: 'rules[2].id', message: expect.stringContaining('also the id of rules[1]') },
+        ]),
+      );
+      expect(refused.body.problems).toHaveLength(7);
+    });
+
+    it('property: no body, content type or path gets a 500 from the rules API', async () => {
+      await start('api');
+      const vocabulary = fc.constantFrom(
+        'id',
+        'when',
+        'action',
+        'priority',
+        'enabled',
+        'rules',
+        'settings',
+        'default',
+        'on_error',
+        'field',
+        'header',
+        'equals',
+        'in',
+        'regex',
+        'glob',
+        'dial',
+        'prefix',
+        'all',
+        'any',
+        'not',
+        'time',
+        'gte',
+        'accept',
+        'reject',
+        'refer',
+        'status_code',
+        'target_uri',
+        'instructions',
+        'sip_headers',
+        'name',
+        'value',
+        'ids',
+        'at',
+      );
+      // JSON built from the rules' own words, so that the compiler is reached, not only the parser.
+      const { tree } = fc.letrec<{ tree: unknown }>((tie) => ({
+        tree: fc.oneof(
+          { depthSize: 'small', withCrossShrink: true },
+          fc.jsonValue({ maxDepth: 1 }),
+          fc.constantFrom(
+            'caller.number',
+            'X-Tier',
+            '(',
+            '{{headers.x',
+            'sip:{{call_id}}',
+            '_1NXX',
+          ),
+          fc.array(tie('tree'), { maxLength: 3 }),
+          fc.dictionary(vocabulary, tie('tree'), { maxKeys: 4 }),
+        ),
+      }));
+      const body = fc.oneof(
+        tree.map((value) => JSON.stringify(value)),
+        fc.string(),
+        fc.constant(deep(5000)),
+      );
+      const endpoint = fc.constantFrom(
+        ['put', '/rules'],
+        ['post', '/rules'],
+        ['put', '/rules/sales'],
+        ['delete', '/rules/sales'],
+        ['put', '/rules/order'],
+        ['post', '/rules/evaluate'],
+        ['get', '/rules/%E0%A4%A'],
+      ) as fc.Arbitrary<['get' | 'put' | 'post' | 'delete', string]>;
+      const type = fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'application/merge-patch+json',
+        'application/json; charset=latin1',
+        'application/x-www-form-urlencoded',
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          endpoint,
+          body,
+          type,
+          fc.boolean(),
+          async ([method, path], text, contentType, current) => {
+            const etag = current ? (await admin('get', '/rules')).headers.etag : '"stale"';
+            const response = await admin(method, path)
+              .set('If-Match', etag)
+              .set('Content-Type', contentType)
+              .send(text);
+            expect(response.status).toBeLessThan(500);
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
   });
 

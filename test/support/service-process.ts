@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleEvent } from './sample-events';
 import { Delivery, signDelivery } from './signing';
@@ -14,24 +15,35 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startService(env: Record<string, string>): Promise<ServiceProcess> {
+/**
+ * Starts the service. With `logFile`, stdout and stderr go to that file, as with
+ * `npm start >> switchboard.log` (the file is then where `output()` reads from).
+ */
+export function startService(
+  env: Record<string, string>,
+  { logFile }: { logFile?: string } = {},
+): Promise<ServiceProcess> {
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'a');
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  if (fd !== undefined) closeSync(fd); // the child holds its own copy
+  let piped = '';
+  child.stdout?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
+  const read = () => (logFile === undefined ? piped : readFileSync(logFile, 'utf8'));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 15_000;
     const poll = setInterval(() => {
+      const output = read();
       const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
       if (match || Date.now() > deadline || child.exitCode !== null) {
         clearInterval(poll);
-        if (match) return resolve({ child, port: Number(match[1]), output: () => output, exited });
+        if (match) return resolve({ child, port: Number(match[1]), output: read, exited });
         child.kill('SIGKILL'); // nobody else holds it yet: never leave it running
         reject(new Error(`the service did not start:\n${output}`));
       }

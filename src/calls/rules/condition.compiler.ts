@@ -55,6 +55,13 @@ export class ConditionError extends Error {
   }
 }
 
+/** Every mistake found in one condition tree: the members of `all`/`any` are each checked. */
+export class ConditionErrors extends Error {
+  constructor(readonly errors: ConditionError[]) {
+    super(errors.map((error) => error.message).join('; '));
+  }
+}
+
 const OPERATORS = [
   'equals',
   'in',
@@ -139,9 +146,19 @@ function compileGroup(
   const list = node[kind];
   if (!Array.isArray(list) || list.length === 0)
     throw new ConditionError(`${path}.${kind}`, 'must be a non-empty list of conditions');
-  const members = list.map((item, i) =>
-    compileCondition(item, options, `${path}.${kind}[${i}]`, depth + 1),
-  );
+  const errors: ConditionError[] = [];
+  const compiled = list.map((item, i) => {
+    try {
+      return compileCondition(item, options, `${path}.${kind}[${i}]`, depth + 1);
+    } catch (error) {
+      if (error instanceof ConditionErrors) errors.push(...error.errors);
+      else if (error instanceof ConditionError) errors.push(error);
+      else throw error;
+      return undefined;
+    }
+  });
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ConditionErrors(errors);
+  const members = compiled as CompiledCondition[];
   const canonical = `${kind}(${members.map((m) => m.canonical).join(',')})`;
   if (kind === 'all') {
     return {
@@ -287,10 +304,31 @@ function compileComparison(
       } catch (error) {
         throw new ConditionError(opPath, (error as Error).message);
       }
-      return predicate(
-        (v) => pattern.match(v) ?? false,
-        `which does not match ${operator} ${JSON.stringify(source)}`,
-      );
+      const expectation = `which does not match ${operator} ${JSON.stringify(source)}`;
+      return {
+        canonical,
+        conjuncts: [],
+        // The values are read in order within the pattern's budget of characters per call;
+        // one that does not fit in what is left is not tested, and does not match.
+        test(context) {
+          const found = values(context);
+          let left = pattern.readable;
+          let unread = 0;
+          for (const value of found) {
+            if (value.length > left) {
+              unread += 1;
+              continue;
+            }
+            left -= value.length;
+            const captures = pattern.match(value);
+            if (captures) return { ok: true, captures };
+          }
+          const note = unread
+            ? ` (${unread} value${unread > 1 ? 's' : ''} not tested: past the ${pattern.readable} characters this pattern may read per call)`
+            : '';
+          return { ok: false, failure: `${path}: ${label} ${shown(found)}, ${expectation}${note}` };
+        },
+      };
     }
     case 'exists':
     case 'absent': {

@@ -322,7 +322,7 @@ describe('routing rules', () => {
     expect(caught!.message).toContain('unknown key "whne"');
   });
 
-  it('reports condition and template errors once the shape is right', () => {
+  it('reports condition and template errors beside schema errors, not after them', () => {
     const problems = (rules: unknown[]) => {
       try {
         compileRuleSet({ rules });
@@ -359,6 +359,26 @@ describe('routing rules', () => {
       problems([{ id: 'a', when: { time: { timezone: 'Mars/Olympus' } }, action: accept }])[0]
         .message,
     ).toContain('unknown time zone');
+    expect(
+      problems([
+        {
+          id: 'a',
+          priority: 'high',
+          when: {
+            any: [
+              { header: 'X', regex: '(' },
+              { field: 'caller.phone', equals: '1' },
+            ],
+          },
+          action: { accept: { instructions: '{{headers.x' } },
+        },
+      ]).map((p) => p.path),
+    ).toEqual([
+      'rules[0].priority',
+      'rules[0].when.any[0].regex',
+      'rules[0].when.any[1].field',
+      'rules[0].action.accept.instructions',
+    ]);
   });
 
   it('evaluates a catastrophic-backtracking pattern in linear time', () => {

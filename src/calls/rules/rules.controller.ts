@@ -24,11 +24,14 @@ import { RoutingRuleDto, RoutingRulesDocumentDto } from './dto/routing-rules.dto
 import { EvaluateRequestDto } from '../dto/evaluate-request.dto';
 import { ReorderRulesDto } from '../dto/call-requests.dto';
 import { deriveCallFacts } from '../sip/call-facts';
-import { compileRuleSet, RulesValidationError } from './rule-set.compiler';
+import { JsonObjectPipe } from '../../common/pipes/json-object.pipe';
+import { compileRuleSetInSlices, RulesValidationError } from './rule-set.compiler';
 import { ActiveRules, RulesService } from './rules.service';
 import { RulesDocs } from './rules.controller.docs';
 
 const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true });
+const oneRule = new JsonObjectPipe('one rule as a JSON object: { "id": ..., "action": ... }');
+const ruleSet = new JsonObjectPipe('a rule set as a JSON object: { "rules": [...] }');
 
 /**
  * The routing rules: read them, try them (`POST /rules/evaluate`), and, when no rules file owns
@@ -68,7 +71,7 @@ export class RulesController {
   @ApiBody({ type: RoutingRulesDocumentDto })
   @RulesDocs.replaceAll
   replaceAll(
-    @Body() document: unknown,
+    @Body(ruleSet) document: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -79,8 +82,8 @@ export class RulesController {
   @Post('evaluate')
   @HttpCode(HttpStatus.OK)
   @RulesDocs.evaluate
-  evaluate(@Body(strict) body: EvaluateRequestDto) {
-    const set = body.rules ? this.compileOr400(body.rules) : this.rules.current.set;
+  async evaluate(@Body(strict) body: EvaluateRequestDto) {
+    const set = body.rules ? await this.compileOr400(body.rules) : this.rules.current.set;
     const facts = deriveCallFacts(
       body.call_id ?? 'rtc_dry_run',
       body.sip_headers,
@@ -129,14 +132,14 @@ export class RulesController {
   @ApiBody({ type: RoutingRuleDto })
   @RulesDocs.create
   create(
-    @Body() rule: Record<string, unknown>,
+    @Body(oneRule) rule: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
     res.status(HttpStatus.CREATED);
     return this.apply(
       (current) => {
-        if (current.rules.some((existing) => existing.id === rule?.id)) {
+        if (current.rules.some((existing) => existing.id === rule.id)) {
           throw new HttpException(
             `a rule with id ${String(rule.id)} exists; PUT /rules/${String(rule.id)} replaces it`,
             HttpStatus.CONFLICT,
@@ -154,14 +157,14 @@ export class RulesController {
   @RulesDocs.replace
   replace(
     @Param('id') id: string,
-    @Body() rule: Record<string, unknown>,
+    @Body(oneRule) rule: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
     return this.apply(
       (current) => {
         this.findOr404(current.rules, id);
-        if (rule?.id !== undefined && rule.id !== id)
+        if (rule.id !== undefined && rule.id !== id)
           throw new BadRequestException(`the body's id must be ${id}`);
         return {
           ...current,
@@ -220,9 +223,9 @@ export class RulesController {
     }
   }
 
-  private compileOr400(document: unknown) {
+  private async compileOr400(document: unknown) {
     try {
-      return compileRuleSet(document);
+      return await compileRuleSetInSlices(document);
     } catch (error) {
       if (error instanceof RulesValidationError)
         throw new BadRequestException({ message: error.message, problems: error.problems });

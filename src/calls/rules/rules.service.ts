@@ -7,14 +7,15 @@ import {
   OnModuleInit,
   PreconditionFailedException,
 } from '@nestjs/common';
-import { FSWatcher, watch } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import { CallsModuleOptions } from '../calls.options';
 import { CALL_STORE, CallStore } from '../store/call-store';
 import { CompiledRuleSet } from './rule-set';
-import { compileRuleSet, RulesValidationError, versionOf } from './rule-set.compiler';
-import { locateProblems, readRulesFile, RulesFileError } from './rules-file';
+import { compileRuleSetInSlices, RulesValidationError, versionOf } from './rule-set.compiler';
+import { locateProblems, parseRulesText, RulesFileError } from './rules-file';
+import { RulesFileWatcher, watchRulesFile } from './rules-file-watcher';
 
 export interface ActiveRules {
   set: CompiledRuleSet;
@@ -35,8 +36,15 @@ const EMPTY_DOCUMENT = { version: 1, rules: [] };
 export class RulesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Rules');
   private active!: ActiveRules;
-  private watcher?: FSWatcher;
-  private reloadTimer?: NodeJS.Timeout;
+  private watcher?: RulesFileWatcher;
+  /** File reloads run one after another: each compiles in slices, awaiting between them. */
+  private reloads: Promise<void> = Promise.resolve();
+  /**
+   * The bytes of the rules file as last judged, good or refused. The directory is watched, so
+   * events about other files in it (a log file, the store) arrive too: unchanged bytes are not
+   * judged again, or a refusal logged into that directory would be refused again, forever.
+   */
+  private judgedBytes?: Buffer;
   /** The last refused file edit, shown by `GET /rules` until a good edit replaces it. */
   lastReloadError?: string;
 
@@ -48,30 +56,37 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     if (this.options.rulesFile) {
       const file = resolve(this.options.rulesFile);
-      this.swap(this.loadFile(file), 'file');
-      this.watch(file);
+      const bytes = this.readFile(file);
+      this.swap(await this.compileFile(file, bytes), 'file');
+      this.judgedBytes = bytes;
+      this.watcher = watchRulesFile(file, () => {
+        this.reloads = this.reloads
+          .then(() => this.reload(file))
+          .catch((error: Error) => this.logger.error(`rules file reload failed: ${error.message}`));
+      });
       return;
     }
     const stored = await this.store.loadRuleSet();
     if (stored) {
-      this.swap({ set: compileRuleSet(stored.document), document: stored.document }, 'api');
+      const set = await compileRuleSetInSlices(stored.document);
+      this.swap({ set, document: stored.document }, 'api');
       return;
     }
     const seed = this.options.seedRulesFile
-      ? this.loadFile(resolve(this.options.seedRulesFile))
+      ? await this.loadFile(resolve(this.options.seedRulesFile))
       : undefined;
     const document = seed?.document ?? EMPTY_DOCUMENT;
     await this.store.saveRuleSet(document, versionOf(document), undefined);
-    this.swap(seed ?? { set: compileRuleSet(document), document }, 'api');
+    this.swap(seed ?? { set: await compileRuleSetInSlices(document), document }, 'api');
     if (seed)
       this.logger.log(
         `rules seeded from ${this.options.seedRulesFile}; manage them with the REST API`,
       );
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.watcher?.close();
-    clearTimeout(this.reloadTimer);
+    await this.reloads;
   }
 
   get current(): ActiveRules {
@@ -92,7 +107,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         `rules are managed by the file ${this.options.rulesFile}; edit the file instead`,
       );
     }
-    const set = compileRuleSet(document);
+    const set = await compileRuleSetInSlices(document);
     if (ifMatch !== this.active.set.version) {
       throw new PreconditionFailedException(
         `the rules changed since version ${ifMatch}; current version is ${this.active.set.version}: reload and reapply your edit`,
@@ -108,10 +123,28 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     return this.active;
   }
 
-  private loadFile(file: string): { set: CompiledRuleSet; document: unknown } {
-    const parsed = readRulesFile(file);
+  private loadFile(file: string): Promise<{ set: CompiledRuleSet; document: unknown }> {
+    return this.compileFile(file, this.readFile(file));
+  }
+
+  private readFile(file: string): Buffer {
     try {
-      return { set: compileRuleSet(parsed.document), document: parsed.document };
+      return readFileSync(file);
+    } catch (error) {
+      throw new RulesFileError(file, [
+        { path: '', message: `cannot read: ${(error as Error).message}` },
+      ]);
+    }
+  }
+
+  /** Compiles in slices, so that start-up and reloads alike leave room for calls. */
+  private async compileFile(
+    file: string,
+    bytes: Buffer,
+  ): Promise<{ set: CompiledRuleSet; document: unknown }> {
+    const parsed = parseRulesText(bytes.toString('utf8'), file);
+    try {
+      return { set: await compileRuleSetInSlices(parsed.document), document: parsed.document };
     } catch (error) {
       if (error instanceof RulesValidationError) throw locateProblems(error, parsed, file);
       throw error;
@@ -135,30 +168,40 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Editors save by rename and Kubernetes swaps a ConfigMap's `..data` link, so the directory is
-   * watched and any change in it rereads the file; an unchanged version is ignored.
+   * Rereads the file; a broken edit is refused and the last good rules stay live. Any good
+   * content clears the refusal, also when it is the live version again (a reverted edit).
+   * Each refusal is logged once, and its clearing once.
    */
-  private watch(file: string): void {
-    this.watcher = watch(dirname(file), () => {
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => this.reload(file), 50);
-    });
-    this.watcher.unref();
+  async reload(file: string): Promise<void> {
+    let bytes: Buffer;
+    try {
+      bytes = this.readFile(file);
+    } catch (error) {
+      this.judgedBytes = undefined;
+      this.refuse((error as Error).message);
+      return;
+    }
+    if (this.judgedBytes?.equals(bytes)) return;
+    this.judgedBytes = bytes;
+    let next: { set: CompiledRuleSet; document: unknown };
+    try {
+      next = await this.compileFile(file, bytes);
+    } catch (error) {
+      this.refuse((error as Error).message);
+      return;
+    }
+    if (this.lastReloadError !== undefined) {
+      this.lastReloadError = undefined;
+      this.logger.log(`rules file ${file} is valid again: the refused edit is cleared`);
+    }
+    if (next.set.version !== this.active.set.version) this.swap(next, 'file');
   }
 
-  /** Reloads the file; a broken edit is refused and the last good rules stay live. */
-  reload(file: string): void {
-    try {
-      const next = this.loadFile(file);
-      if (next.set.version === this.active.set.version) return;
-      this.lastReloadError = undefined;
-      this.swap(next, 'file');
-    } catch (error) {
-      const message = error instanceof RulesFileError ? error.message : (error as Error).message;
-      this.lastReloadError = message;
-      this.logger.error(
-        `rules file edit refused; version ${this.active.set.version} stays live:\n${message}`,
-      );
-    }
+  private refuse(message: string): void {
+    if (message === this.lastReloadError) return;
+    this.lastReloadError = message;
+    this.logger.error(
+      `rules file edit refused; version ${this.active.set.version} stays live:\n${message}`,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import sjson from 'secure-json-parse';
+import { shapeProblem } from '../document-shape';
 import { BodyLimits } from './body-limits';
 import { readBoundedBody } from './read-bounded-body';
 import { refuseRequest } from './refuse-request';
@@ -8,16 +9,26 @@ import { refuseRequest } from './refuse-request';
  * JSON bodies for API routes, read within the same limits as the webhook's (`readBoundedBody`).
  * Every body is read within bounds, whatever its type, so none is left to be drained unbounded.
  * A JSON one (`application/json`, `*+json`) becomes `req.body`: an object or a list, `{}` when
- * empty, with `__proto__` and `constructor.prototype` keys dropped.
+ * empty, with `__proto__` and `constructor.prototype` keys dropped. A body of another type is
+ * a 400 naming its type (it would reach the handler as nothing, and fail there), and a JSON
+ * body nested too deep or too large is a 400 before any recursive walker (class-transformer,
+ * structuredClone) overflows the stack on it: JSON.parse reads 100,000 levels without complaint.
  */
 export function jsonBody(limits: BodyLimits): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     void readBoundedBody(req, limits).then((read) => {
       if (!read.ok) return refuseRequest(res, read.status, read.message);
-      if (!isJson(req)) return next();
       // The whole body was read: the connection can serve another request.
       const refuse = (status: number, message: string) =>
         refuseRequest(res, status, message, { close: false });
+      if (!isJson(req)) {
+        if (read.body.length === 0) return next();
+        const type = req.headers['content-type'];
+        return refuse(
+          400,
+          `the body must be JSON sent with Content-Type: application/json (it was sent ${type ? `as ${type.slice(0, 80)}` : 'without a Content-Type'})`,
+        );
+      }
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(
         req.headers['content-type'] ?? '',
       )?.[1];
@@ -37,6 +48,8 @@ export function jsonBody(limits: BodyLimits): RequestHandler {
       } catch (error) {
         return refuse(400, `the body is not valid JSON: ${(error as Error).message}`);
       }
+      const shape = shapeProblem(req.body);
+      if (shape) return refuse(400, `the JSON body ${shape}`);
       next();
     });
   };
