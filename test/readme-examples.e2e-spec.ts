@@ -62,7 +62,7 @@ describe("the README's examples run as written", () => {
     );
     expect(command).not.toBeNull();
     const result = await bash(command![0], {});
-    expect(result.stdout).toContain('6 of 6 case(s) decide as expected');
+    expect(result.stdout).toContain('9 of 9 case(s) decide as expected');
     expect(result.code).toBe(0);
   });
 

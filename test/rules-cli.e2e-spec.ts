@@ -141,7 +141,7 @@ describe('npm run rules:test, the command', () => {
       ['run', '--silent', 'rules:test', '--', 'rules/example.yaml', 'rules/example.cases.yaml'],
       { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
     );
-    expect(result.stdout).toContain('6 of 6 case(s) decide as expected');
+    expect(result.stdout).toContain('9 of 9 case(s) decide as expected');
     expect(result.stderr).not.toContain('building first');
     expect(result.status).toBe(0);
     expect(statSync(CLI).mtimeMs).toBe(before);
