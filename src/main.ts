@@ -1,4 +1,4 @@
-import { Logger as NestLogger } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -6,6 +6,7 @@ import { RulesValidationError } from './calls/rules/rule-set.compiler';
 import { RulesFileError } from './calls/rules/rules-file';
 import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
 import { setUpApiDocs } from './docs/api-docs';
+import { HttpDrain } from './health/http-drain';
 
 async function bootstrap(): Promise<void> {
   let config: SwitchboardConfig;
@@ -33,22 +34,27 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  // process.exit after the drain (not a re-raised signal): the async log stream flushes on exit.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  boundShutdown(config.shutdownTimeoutMs);
+  drainOnSignals(app, config.shutdownTimeoutMs);
   await app.listen(config.port, config.host);
   announce(config, await app.getUrl());
 }
 
 /**
- * Nest drains on the first SIGTERM (stop accepting, finish requests and handlers, close stream
- * clients with 1001, close the store). The drain is bounded, and a second signal ends the
- * process at once (other listeners, such as the log transport's, would otherwise keep it).
+ * The first SIGTERM (or SIGINT) drains: readiness turns 503 and the server stops taking work
+ * (`HttpDrain`: no new connections, `Connection: close` on every response still to come, idle
+ * connections closed), then Nest's shutdown finishes the requests and handlers in flight,
+ * closes stream clients with 1001 and closes the stores, and the process exits 0. The drain is
+ * bounded by SHUTDOWN_TIMEOUT_MS (exit 1), and a second signal ends the process at once.
+ * process.exit, not a re-raised signal: the async log stream flushes on exit.
  */
-function boundShutdown(timeoutMs: number): void {
-  const first = (signal: NodeJS.Signals) => {
+function drainOnSignals(app: INestApplication, timeoutMs: number): void {
+  const logger = new NestLogger('Shutdown');
+  const drain = (signal: NodeJS.Signals) => {
+    const started = Date.now();
     setTimeout(() => {
-      console.error(`switchboard: shutdown took longer than ${timeoutMs} ms; exiting`);
+      console.error(
+        `switchboard: SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms) fired before the drain completed; exiting with code 1`,
+      );
       process.exit(1);
     }, timeoutMs).unref();
     const again = () => {
@@ -57,9 +63,21 @@ function boundShutdown(timeoutMs: number): void {
     };
     process.once('SIGTERM', again);
     process.once('SIGINT', again);
+    app.get(HttpDrain, { strict: false }).begin();
+    logger.log(`${signal}: draining; not ready, no new connections, finishing the work in flight`);
+    app.close().then(
+      () => {
+        logger.log(`drain completed in ${Date.now() - started} ms; exiting`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`switchboard: the drain failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', first);
-  process.once('SIGINT', first);
+  process.once('SIGTERM', drain);
+  process.once('SIGINT', drain);
 }
 
 function announce(config: SwitchboardConfig, url: string): void {
