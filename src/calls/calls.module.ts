@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { json } from 'express';
 import { join } from 'node:path';
+import { openChecked } from '../common/sqlite/open-checked';
 import { CallsController } from './calls.controller';
 import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
@@ -29,8 +30,12 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
     {
       provide: CALL_STORE,
       inject: [CALLS_MODULE_OPTIONS],
-      useFactory: (options: CallsModuleOptions): CallStore =>
-        options.store ?? new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db')),
+      useFactory: async (options: CallsModuleOptions): Promise<CallStore> => {
+        if (options.store) return options.store;
+        const store = new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db'));
+        await openChecked(store);
+        return store;
+      },
     },
     {
       provide: CallControlClient,

@@ -1,3 +1,4 @@
+import type { StoreReadiness } from '../../common/store/store-health';
 import { Decision } from '../rules/rule-set';
 
 export type CallStatus =
@@ -76,6 +77,8 @@ export interface CallStore {
   loadRuleSet(): Promise<StoredRuleSet | undefined>;
   /** Compare-and-swap: saves only if the stored version is `expected` (undefined: none stored). */
   saveRuleSet(document: unknown, version: string, expected: string | undefined): Promise<boolean>;
+  /** Readiness, as `EventStore.checkReady`: whether a write can be made now, and if not, why. */
+  checkReady(): Promise<StoreReadiness>;
   close(): Promise<void>;
 }
 
