@@ -2,41 +2,37 @@ import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { RulesValidationError } from './calls/rules/rule-set.compiler';
-import { RulesFileError } from './calls/rules/rules-file';
-import { ConfigError, loadConfig, SwitchboardConfig } from './config/switchboard.config';
+import { describeStartUpFailure } from './config/start-up-failure';
+import { loadConfig, SwitchboardConfig } from './config/switchboard.config';
 import { setUpApiDocs } from './docs/api-docs';
 import { HttpDrain } from './health/http-drain';
 
 async function bootstrap(): Promise<void> {
-  let config: SwitchboardConfig;
+  let config: SwitchboardConfig | undefined;
   try {
     config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-  let app;
-  try {
     // No global body parser: the webhook route reads raw bytes (signatures are over them),
     // and the admin routes parse their own JSON.
-    app = await NestFactory.create(AppModule.forConfig(config), {
+    const app = await NestFactory.create(AppModule.forConfig(config), {
       bodyParser: false,
       bufferLogs: true,
+      // A module that cannot be built (a store that cannot open) is thrown to the catch below,
+      // which prints one line; Nest would log a stack and exit by itself. The logs buffered
+      // until then are dropped with it.
+      abortOnError: false,
+      autoFlushLogs: false,
     });
     app.useLogger(app.get(Logger));
+    app.flushLogs();
     setUpApiDocs(app);
     // The modules start here (the rules load in it): their errors are start-up errors too.
     await app.init();
+    drainOnSignals(app, config.shutdownTimeoutMs);
+    await app.listen(config.port, config.host);
+    announce(config, await app.getUrl());
   } catch (error) {
-    if (error instanceof RulesFileError || error instanceof RulesValidationError) {
-      fail(`the routing rules are invalid:\n${error.message}`);
-    }
-    throw error;
+    fail(describeStartUpFailure(error, config));
   }
-  drainOnSignals(app, config.shutdownTimeoutMs);
-  await app.listen(config.port, config.host);
-  announce(config, await app.getUrl());
 }
 
 /**

@@ -134,14 +134,21 @@ function webhookSecrets(
 
 function developmentSecret(dataDir: string): string {
   const file = join(dataDir, DEV_SECRET_FILE);
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept) return kept;
+  try {
+    if (existsSync(file)) {
+      const kept = readFileSync(file, 'utf8').trim();
+      if (kept) return kept;
+    }
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  } catch (error) {
+    // A read-only or uncreatable DATA_DIR: say so in one line, not with a stack.
+    throw new ConfigError(
+      `DATA_DIR ${dataDir} is not usable: cannot keep the development secret in ${file}: ${(error as Error).message}`,
+    );
   }
-  const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
 }
 
 /** pino's own parser says whether each path is one it can redact. */
