@@ -132,7 +132,8 @@ export class SqliteStoreHealth {
       );
       check.verdict.then(
         (verdict) => {
-          if (!verdict.ok) this.noteCorruption(`PRAGMA quick_check: ${summarize(verdict.problems)}`);
+          if (!verdict.ok)
+            this.noteCorruption(`PRAGMA quick_check: ${summarize(verdict.problems)}`);
         },
         () => undefined, // stopped by close(), or could not run: nothing learnt
       );
