@@ -2,14 +2,14 @@ import { Logger } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { StoreReadiness, StoreUnavailableError } from '../store/store-health';
 import { StoreOpenError } from './open-sqlite-store';
-import { IntegrityCheck, startQuickCheck } from './sqlite-integrity-check';
+import { IntegrityCheck, IntegrityVerdict, startQuickCheck } from './sqlite-integrity-check';
 import { sqliteFailure } from './sqlite-failure';
 import { writeProbe } from './sqlite-probe';
 
-/** A failing store is probed with a real write at most this often, however often /readyz is asked. */
+/** A failing store is probed with a real write at most this often, however often it is asked. */
 const PROBE_INTERVAL_MS = 1000;
 
-/** How long start-up waits for `PRAGMA quick_check` before it lets the check go on in the background. */
+/** How long start-up waits for `PRAGMA quick_check` before the check goes on in the background. */
 export const DEFAULT_INTEGRITY_CHECK_BUDGET_MS = 5000;
 
 /**
@@ -57,7 +57,10 @@ export class SqliteStoreHealth {
     return result;
   }
 
-  /** Notes a failure of the store and returns what to throw: `StoreUnavailableError`, or the error itself when it is one statement's fault (a constraint, a closed connection). */
+  /**
+   * Notes a failure of the store and returns what to throw: `StoreUnavailableError`, or the
+   * error itself when it is one statement's fault (a constraint, a closed connection).
+   */
   failed(error: unknown, during: 'read' | 'write'): unknown {
     const failure = sqliteFailure(error);
     if (!failure) return error;
@@ -109,22 +112,16 @@ export class SqliteStoreHealth {
    */
   async checkIntegrity(budgetMs: number): Promise<void> {
     if (this.file === ':memory:') return;
-    const check = startQuickCheck(this.file);
-    this.integrityCheck = check;
-    let timer: NodeJS.Timeout | undefined;
-    const outOfTime = new Promise<'unfinished'>((resolve) => {
-      timer = setTimeout(() => resolve('unfinished'), budgetMs);
-    });
-    let first: Awaited<typeof check.verdict> | 'unfinished';
+    let check: IntegrityCheck;
+    let first: IntegrityVerdict | 'unfinished';
     try {
-      first = await Promise.race([check.verdict, outOfTime]);
+      check = this.integrityCheck = startQuickCheck(this.file);
+      first = await withinBudget(check.verdict, budgetMs);
     } catch (error) {
       this.logger.warn(
         `could not check the integrity of ${this.file}: ${(error as Error).message}; starting without the check`,
       );
       return;
-    } finally {
-      clearTimeout(timer);
     }
     if (first === 'unfinished') {
       this.logger.warn(
@@ -201,4 +198,17 @@ export class SqliteStoreHealth {
 /** The first problem SQLite found; the rest only say where else the damage is. */
 function summarize(problems: string[]): string {
   return problems.length > 1 ? `${problems[0]}, and ${problems.length - 1} more` : problems[0];
+}
+
+/** The promise's value, or `unfinished` once `ms` have passed. */
+async function withinBudget<T>(promise: Promise<T>, ms: number): Promise<T | 'unfinished'> {
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<'unfinished'>((resolve) => {
+    timer = setTimeout(() => resolve('unfinished'), ms);
+  });
+  try {
+    return await Promise.race([promise, outOfTime]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
