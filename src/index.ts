@@ -21,6 +21,7 @@ export type { SwitchboardEvent } from './webhooks/switchboard-event.publisher';
 export { EVENT_STORE } from './webhooks/store/event-store';
 export type * from './webhooks/store/event-store';
 export { SqliteEventStore } from './webhooks/store/sqlite-event-store';
+export { StoreUnavailableError } from './common/store/store-health';
 export { WebhookSignatureVerifier } from './webhooks/signature/webhook-signature.verifier';
 export { decodeWebhookSecret, decodeWebhookSecrets } from './webhooks/signature/webhook-secret';
 export { parseWebhookEvent } from './events/webhook-event.parser';

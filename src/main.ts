@@ -1,66 +1,64 @@
-import { Logger as NestLogger } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { RulesValidationError } from './calls/rules/rule-set.compiler';
-import { RulesFileError } from './calls/rules/rules-file';
+import { boundRequestTimes } from './common/http/request-times';
+import { describeStartUpFailure } from './config/start-up-failure';
 import {
-  ConfigError,
   DEV_ADMIN_TOKEN_FILE,
   DEV_SECRET_FILE,
   loadConfig,
   SwitchboardConfig,
 } from './config/switchboard.config';
-import { boundRequestTimes } from './common/http/request-times';
 import { setUpApiDocs } from './docs/api-docs';
+import { HttpDrain } from './health/http-drain';
 
 async function bootstrap(): Promise<void> {
-  let config: SwitchboardConfig;
+  let config: SwitchboardConfig | undefined;
   try {
     config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-  let app;
-  try {
     // No global body parser: the webhook route reads raw bytes (signatures are over them),
     // and the admin routes parse their own JSON.
-    app = await NestFactory.create(AppModule.forConfig(config), {
+    const app = await NestFactory.create(AppModule.forConfig(config), {
       bodyParser: false,
       bufferLogs: true,
+      // A module that cannot be built (a store that cannot open) is thrown to the catch below,
+      // which prints one line; Nest would log a stack and exit by itself. The logs buffered
+      // until then are dropped with it.
+      abortOnError: false,
+      autoFlushLogs: false,
     });
     app.useLogger(app.get(Logger));
+    app.flushLogs();
     setUpApiDocs(app);
     // The modules start here (the rules load in it): their errors are start-up errors too.
     await app.init();
+    drainOnSignals(app, config.shutdownTimeoutMs);
+    boundRequestTimes(app.getHttpServer(), config);
+    await app.listen(config.port, config.host);
+    announce(config, await app.getUrl());
   } catch (error) {
-    if (error instanceof RulesFileError || error instanceof RulesValidationError) {
-      // One problem, one line; several, one line each.
-      fail(
-        `the routing rules are invalid:${error.message.includes('\n') ? '\n' : ' '}${error.message}`,
-      );
-    }
-    throw error;
+    fail(describeStartUpFailure(error, config));
   }
-  // process.exit after the drain (not a re-raised signal): the async log stream flushes on exit.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  boundShutdown(config.shutdownTimeoutMs);
-  boundRequestTimes(app.getHttpServer(), config);
-  await app.listen(config.port, config.host);
-  announce(config, await app.getUrl());
 }
 
 /**
- * Nest drains on the first SIGTERM (stop accepting, finish requests and handlers, close stream
- * clients with 1001, close the store). The drain is bounded, and a second signal ends the
- * process at once (other listeners, such as the log transport's, would otherwise keep it).
+ * The first SIGTERM (or SIGINT) drains: readiness turns 503 and the server stops taking work
+ * (`HttpDrain`: no new connections, `Connection: close` on every response still to come, idle
+ * connections closed), then Nest's shutdown finishes the requests and handlers in flight,
+ * closes stream clients with 1001 and closes the stores, and the process exits 0. The drain is
+ * bounded by SHUTDOWN_TIMEOUT_MS (exit 1), and a second signal ends the process at once.
+ * process.exit, not a re-raised signal: the async log stream flushes on exit.
  */
-function boundShutdown(timeoutMs: number): void {
-  const first = (signal: NodeJS.Signals) => {
+function drainOnSignals(app: INestApplication, timeoutMs: number): void {
+  const logger = new NestLogger('Shutdown');
+  const drain = (signal: NodeJS.Signals) => {
+    const started = Date.now();
     setTimeout(() => {
-      console.error(`switchboard: shutdown took longer than ${timeoutMs} ms; exiting`);
+      console.error(
+        `switchboard: SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms) fired before the drain completed; exiting with code 1`,
+      );
       process.exit(1);
     }, timeoutMs).unref();
     const again = () => {
@@ -69,9 +67,21 @@ function boundShutdown(timeoutMs: number): void {
     };
     process.once('SIGTERM', again);
     process.once('SIGINT', again);
+    app.get(HttpDrain, { strict: false }).begin();
+    logger.log(`${signal}: draining; not ready, no new connections, finishing the work in flight`);
+    app.close().then(
+      () => {
+        logger.log(`drain completed in ${Date.now() - started} ms; exiting`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`switchboard: the drain failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', first);
-  process.once('SIGINT', first);
+  process.once('SIGTERM', drain);
+  process.once('SIGINT', drain);
 }
 
 function announce(config: SwitchboardConfig, url: string): void {

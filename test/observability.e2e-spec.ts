@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,9 @@ import { setUpApiDocs } from '../src/docs/api-docs';
 import { HealthModule } from '../src/health/health.module';
 import { MetricsModule } from '../src/metrics/metrics.module';
 import { sampleEvent } from './support/sample-events';
-import { signDelivery } from './support/signing';
+import { canMount, damageMiddlePages, fillUp, smallDisk } from './support/file-system-faults';
+import { startService } from './support/service-process';
+import { signDelivery, TEST_SECRET } from './support/signing';
 import { createTestApp, eventually, TestApp } from './support/test-app';
 
 describe('health, readiness, metrics and API docs', () => {
@@ -58,7 +61,7 @@ describe('health, readiness, metrics and API docs', () => {
       const response = await http().get('/readyz').expect(503);
       expect(response.body.details.store).toEqual({
         status: 'down',
-        message: 'the event store does not take writes',
+        message: 'the event store does not take writes: database is locked (SQLITE_BUSY)',
       });
     } finally {
       other.exec('ROLLBACK');
@@ -150,4 +153,154 @@ describe('health, readiness, metrics and API docs', () => {
     expect(document.components.schemas.EvaluateRequestDto.required).toContain('sip_headers');
     expect((await http().get('/docs').expect(200)).text).toContain('swagger');
   });
+});
+
+/** The parts of the service's JSON answers these tests read. */
+interface Answer {
+  status: number;
+  body: {
+    message?: string;
+    events?: { id: string }[];
+    details?: Record<string, { status: string; message?: string }>;
+  };
+}
+
+describe('readiness of the service (dist/main.js) when its store fails', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+
+  const start = async (dataDir: string) => {
+    const service = await startService({
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'tok',
+    });
+    children.push(service.child);
+    const get = async (path: string): Promise<Answer> => {
+      const response = await fetch(`http://127.0.0.1:${service.port}${path}`, {
+        headers: { Authorization: 'Bearer tok' },
+      });
+      return { status: response.status, body: (await response.json()) as Answer['body'] };
+    };
+    const deliver = async (event: object): Promise<Answer> => {
+      const delivery = signDelivery(JSON.stringify(event));
+      const response = await fetch(`http://127.0.0.1:${service.port}/webhooks/openai`, {
+        method: 'POST',
+        headers: delivery.headers,
+        body: delivery.body,
+      });
+      return { status: response.status, body: (await response.json()) as Answer['body'] };
+    };
+    return { service, get, deliver };
+  };
+
+  if (!canMount) {
+    console.warn('skipped: the full-disk test needs permission to mount a small tmpfs (root)');
+  }
+  (canMount ? it : it.skip)(
+    'on a full disk, deliveries get 503 naming it and /readyz is 503 until a write succeeds again, found by its own probe',
+    async () => {
+      const disk = smallDisk(4096)!;
+      try {
+        const { service, get, deliver } = await start(disk.dir);
+        const kept = sampleEvent('batch.completed');
+        expect((await deliver(kept)).status).toBe(200);
+        expect((await get('/readyz')).status).toBe(200);
+
+        const filler = fillUp(disk.dir);
+        // A write or two may still fit where SQLite had already taken space; the disk is full.
+        let refused: Answer | undefined;
+        for (let attempt = 0; attempt < 20 && !refused; attempt++) {
+          const answer = await deliver(sampleEvent('batch.completed'));
+          if (answer.status !== 200) refused = answer;
+        }
+        expect(refused).toMatchObject({
+          status: 503,
+          body: {
+            message: 'the event store does not take writes: database or disk is full (SQLITE_FULL)',
+          },
+        });
+        const notReady = await get('/readyz');
+        expect(notReady.status).toBe(503);
+        expect(notReady.body.details?.store).toEqual({
+          status: 'down',
+          message: 'the event store does not take writes: database or disk is full (SQLITE_FULL)',
+        });
+        expect(JSON.stringify(notReady.body)).not.toContain(disk.dir);
+
+        // Space comes back, and no traffic does (a load balancer stopped sending it): readiness
+        // finds out with its own write.
+        rmSync(filler);
+        await eventually(async () => expect((await get('/readyz')).status).toBe(200), 10_000);
+        expect((await deliver(sampleEvent('batch.completed'))).status).toBe(200);
+        const listed = (await get('/events?limit=500')).body.events ?? [];
+        expect(listed.map((event) => event.id)).toContain(kept.id);
+        expect(service.output()).toContain('does not take writes: database or disk is full');
+        expect(service.output()).toContain('takes writes again');
+      } finally {
+        for (const child of children.splice(0)) {
+          child.kill('SIGKILL');
+          await new Promise((resolve) => child.once('exit', resolve));
+        }
+        disk.release();
+      }
+    },
+    60_000,
+  );
+
+  it('a store found corrupt while running answers 503 naming it, and /readyz stays 503 until a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-corrupt-'));
+    try {
+      const { service, get, deliver } = await start(dataDir);
+      // About 5 MB of events, more than SQLite's page cache, so reads go to the file.
+      const padding = 'x'.repeat(16 * 1024);
+      const senders = Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          const answer = await deliver(sampleEvent('test.bulk', { data: { padding } }));
+          expect(answer.status).toBe(200);
+        }
+      });
+      await Promise.all(senders);
+      expect((await get('/readyz')).status).toBe(200);
+
+      // Damage pages in the middle of the file (after moving the WAL into it), then commit
+      // from another connection, as another process would: the service rereads the file.
+      const file = join(dataDir, 'switchboard.db');
+      const other = new Database(file);
+      other.pragma('wal_checkpoint(TRUNCATE)');
+      damageMiddlePages(file, 64);
+      other.pragma('user_version = 1');
+      other.close();
+
+      const listing = await get('/events?limit=500');
+      expect(listing).toEqual({
+        status: 503,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'the event store is corrupt: database disk image is malformed (SQLITE_CORRUPT)',
+        },
+      });
+      const notReady = await get('/readyz');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.details?.store.message).toBe(
+        'the event store is corrupt: database disk image is malformed (SQLITE_CORRUPT)',
+      );
+      // A write that still works does not make a damaged file healthy.
+      await deliver(sampleEvent('batch.completed'));
+      expect((await get('/readyz')).status).toBe(503);
+      expect(service.output()).toContain(`the event store ${file} is corrupt`);
+    } finally {
+      for (const child of children.splice(0)) {
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

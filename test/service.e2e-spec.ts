@@ -1,7 +1,20 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { damageMiddlePages, readOnlyDir } from './support/file-system-faults';
+import { sampleEvent } from './support/sample-events';
+import { deliverTo, startService } from './support/service-process';
+import { signDelivery, TEST_SECRET } from './support/signing';
 import { eventually } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
@@ -150,5 +163,146 @@ describe('the service (dist/main.js)', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('the service refuses to start in one line naming the cause (no stack)', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-start-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const productionVars = (extra: Record<string, string> = {}) => ({
+    NODE_ENV: 'production',
+    OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...extra,
+  });
+  const production = (extra: Record<string, string> = {}) => serviceEnv(productionVars(extra));
+  const start = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [MAIN], { env, encoding: 'utf8', timeout: 15_000 });
+
+  /** Exit 1 and exactly one line on stderr, saying why and naming each of `names`. */
+  function expectOneLine(result: SpawnSyncReturns<string>, ...names: string[]): void {
+    const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toEqual([expect.stringMatching(/^switchboard: cannot start: /)]);
+    for (const name of names) expect(lines[0]).toContain(name);
+    expect(result.status).toBe(1);
+  }
+
+  /** A store the service wrote itself: about 5 MB of events, then a clean shutdown. */
+  async function storeWrittenByTheService(): Promise<string> {
+    const service = await startService(productionVars());
+    try {
+      const padding = 'x'.repeat(16 * 1024);
+      const senders = Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          const delivery = signDelivery(
+            JSON.stringify(sampleEvent('test.bulk', { data: { padding } })),
+          );
+          expect(await deliverTo(service.port, delivery)).toBe(200);
+        }
+      });
+      await Promise.all(senders);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const file = join(dataDir, 'switchboard.db');
+    expect(existsSync(`${file}-wal`)).toBe(false); // checkpointed: everything is in the file
+    return file;
+  }
+
+  it.each(['switchboard.db', 'calls.db'])('a %s that is not a database', (name) => {
+    const file = join(dataDir, name);
+    writeFileSync(
+      file,
+      'this is not a SQLite database, just some text that was put here\n'.repeat(50),
+    );
+    expectOneLine(start(production()), file, 'is not a usable SQLite database', 'SQLITE_NOTADB');
+  });
+
+  it('a database file written by the service, then truncated', async () => {
+    const file = await storeWrittenByTheService();
+    truncateSync(file, 1024 * 1024 + 1000);
+    expectOneLine(start(production()), file, 'is not a usable SQLite database', 'SQLITE_CORRUPT');
+  }, 60_000);
+
+  it('a database file written by the service, with damaged pages in the middle', async () => {
+    const file = await storeWrittenByTheService();
+    damageMiddlePages(file, 16);
+    expectOneLine(start(production()), file, 'is corrupt (PRAGMA quick_check: ');
+  }, 60_000);
+
+  it('a DATA_DIR that cannot be created, in production and in development', () => {
+    const blocker = join(dataDir, 'a-file');
+    writeFileSync(blocker, '');
+    const inside = join(blocker, 'data');
+    expectOneLine(start(production({ DATA_DIR: inside })), inside, 'ENOTDIR');
+    expectOneLine(
+      start(serviceEnv({ DATA_DIR: inside, PORT: '0' })),
+      `DATA_DIR ${inside} is not usable`,
+      'ENOTDIR',
+    );
+  });
+
+  const readOnly = readOnlyDir();
+  readOnly?.release(); // probed only: each test makes its own
+  if (!readOnly) console.warn('skipped: no read-only directory can be made here');
+  (readOnly ? it : it.skip)('a read-only DATA_DIR, in production and in development', () => {
+    const dir = readOnlyDir()!;
+    try {
+      expectOneLine(
+        start(production({ DATA_DIR: dir.dir })),
+        join(dir.dir, 'switchboard.db'),
+        'cannot be written',
+      );
+      expectOneLine(
+        start(serviceEnv({ DATA_DIR: dir.dir, PORT: '0' })),
+        `DATA_DIR ${dir.dir} is not usable`,
+      );
+    } finally {
+      dir.release();
+    }
+  });
+
+  it('a HOST that does not resolve', () => {
+    expectOneLine(
+      start(production({ HOST: 'no-such-host.invalid' })),
+      'HOST "no-such-host.invalid" does not resolve',
+    );
+  });
+
+  it('a port already in use', async () => {
+    const other: Server = createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const port = (other.address() as { port: number }).port;
+    try {
+      expectOneLine(
+        start(production({ PORT: String(port) })),
+        `port ${port} on 127.0.0.1 is already in use (EADDRINUSE)`,
+      );
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a RULES_FILE that is a directory, or that holds several problems', () => {
+    const folder = join(dataDir, 'rules.yaml');
+    mkdirSync(folder);
+    expectOneLine(
+      start(production({ RULES_FILE: folder })),
+      `the routing rules are invalid: ${folder}: cannot read: EISDIR`,
+    );
+    const file = join(dataDir, 'broken.yaml');
+    writeFileSync(file, 'version: 1\nrules:\n  - id: a\n    when: { bogus: 1 }\n    then: {}\n');
+    expectOneLine(
+      start(production({ RULES_FILE: file })),
+      'the routing rules are invalid',
+      `${file}:`,
+    );
   });
 });

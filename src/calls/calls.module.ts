@@ -8,6 +8,7 @@ import {
 import { join } from 'node:path';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../common/http/body-limits';
 import { jsonBody } from '../common/http/json-body';
+import { openChecked } from '../common/sqlite/open-checked';
 import { CallsController } from './calls.controller';
 import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
@@ -30,8 +31,12 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
     {
       provide: CALL_STORE,
       inject: [CALLS_MODULE_OPTIONS],
-      useFactory: (options: CallsModuleOptions): CallStore =>
-        options.store ?? new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db')),
+      useFactory: async (options: CallsModuleOptions): Promise<CallStore> => {
+        if (options.store) return options.store;
+        const store = new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db'));
+        await openChecked(store);
+        return store;
+      },
     },
     {
       provide: CallControlClient,

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
 import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
@@ -154,7 +154,7 @@ function webhookSecrets(
       'OPENAI_WEBHOOK_SECRET is missing: set it to the signing secret (whsec_...) of your OpenAI webhook endpoint',
     );
   }
-  const kept = developmentValue(dataDir, DEV_SECRET_FILE, generateWebhookSecret);
+  const kept = keptInDataDir(dataDir, DEV_SECRET_FILE, generateWebhookSecret);
   return { secrets: [kept.value], source: kept.source };
 }
 
@@ -170,7 +170,7 @@ function adminToken(
   const given = nonEmpty(value);
   if (given) return { token: given, source: 'env' };
   if (nodeEnv !== 'development') return undefined;
-  const kept = developmentValue(dataDir, DEV_ADMIN_TOKEN_FILE, generateAdminToken);
+  const kept = keptInDataDir(dataDir, DEV_ADMIN_TOKEN_FILE, generateAdminToken);
   return { token: kept.value, source: kept.source };
 }
 
@@ -238,5 +238,16 @@ function url(name: string, value: string | undefined): string | undefined {
     return text;
   } catch {
     throw new ConfigError(`${name} must be an http(s) URL, got "${text}"`);
+  }
+}
+
+/** A development value kept in DATA_DIR; a read-only or uncreatable DATA_DIR is one line, not a stack. */
+function keptInDataDir(dataDir: string, name: string, generate: () => string) {
+  try {
+    return developmentValue(dataDir, name, generate);
+  } catch (error) {
+    throw new ConfigError(
+      `DATA_DIR ${dataDir} is not usable: cannot keep the development value in ${join(dataDir, name)}: ${(error as Error).message}`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorFunction } from '@nestjs/terminus';
 import { ReadinessIndicators } from './readiness.indicators';
 
 /** Liveness and readiness, without auth and without any configuration in the answers. */
@@ -20,7 +20,11 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready for traffic: the store takes writes and routing rules are loaded. 503 otherwise. */
+  /**
+   * Ready for traffic: the stores take writes (their last write did not fail, their files are
+   * not corrupt), routing rules are loaded, and no shutdown has begun. 503 naming the failing
+   * check otherwise.
+   */
   @Get('readyz')
   @HealthCheck()
   @ApiOperation({
@@ -28,9 +32,12 @@ export class HealthController {
     description: '503 names the failing check.',
   })
   ready() {
-    return this.health.check([
+    const checks: HealthIndicatorFunction[] = [
       () => this.readiness.store_writable(),
       () => this.readiness.rules_loaded(),
-    ]);
+    ];
+    // Listed only once it is down, so a healthy answer keeps its two documented checks.
+    if (this.readiness.shuttingDown) checks.push(() => this.readiness.shutting_down());
+    return this.health.check(checks);
   }
 }

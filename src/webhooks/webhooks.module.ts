@@ -6,7 +6,9 @@ import {
   OnApplicationShutdown,
   RequestMethod,
 } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { openChecked } from '../common/sqlite/open-checked';
+import { StoreUnavailableFilter } from '../common/filters/store-unavailable.filter';
 import { join } from 'node:path';
 import { AdminTokenGuard, AdminTokenSource } from '../common/guards/admin-token.guard';
 import { EventsController } from './admin/events.controller';
@@ -50,13 +52,17 @@ import { MIN_RETENTION_HOURS, WebhooksModuleOptions } from './webhooks.options';
     {
       provide: EVENT_STORE,
       inject: [WEBHOOKS_MODULE_OPTIONS],
-      useFactory: (options: WebhooksModuleOptions): EventStore =>
-        options.store ??
-        new SqliteEventStore({
+      useFactory: async (options: WebhooksModuleOptions): Promise<EventStore> => {
+        if (options.store) return options.store;
+        const store = new SqliteEventStore({
           filename: join(options.dataDir ?? './data', 'switchboard.db'),
           synchronous: options.synchronous,
-        }),
+        });
+        await openChecked(store);
+        return store;
+      },
     },
+    { provide: APP_FILTER, useClass: StoreUnavailableFilter },
     {
       provide: AdminTokenSource,
       inject: [WEBHOOKS_MODULE_OPTIONS],

@@ -1,3 +1,4 @@
+import type { StoreReadiness } from '../../src/common/store/store-health';
 import {
   AppendResult,
   EventQuery,
@@ -67,8 +68,8 @@ export class LateAnsweringStore implements EventStore {
     return this.inner.subscribe(listener);
   }
 
-  isWritable(): Promise<boolean> {
-    return this.inner.isWritable();
+  checkReady(): Promise<StoreReadiness> {
+    return this.inner.checkReady();
   }
 
   close(): Promise<void> {

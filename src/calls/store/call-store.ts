@@ -1,4 +1,5 @@
 import type { CallEventAdjustments } from '../../realtime-call/dto/realtime-call-incoming.dto';
+import type { StoreReadiness } from '../../common/store/store-health';
 import { Decision } from '../rules/rule-set';
 
 export type CallStatus =
@@ -79,6 +80,8 @@ export interface CallStore {
   loadRuleSet(): Promise<StoredRuleSet | undefined>;
   /** Compare-and-swap: saves only if the stored version is `expected` (undefined: none stored). */
   saveRuleSet(document: unknown, version: string, expected: string | undefined): Promise<boolean>;
+  /** Readiness, as `EventStore.checkReady`: whether a write can be made now, and if not, why. */
+  checkReady(): Promise<StoreReadiness>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteStore } from '../../common/sqlite/open-sqlite-store';
+import {
+  DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
+  SqliteStoreHealth,
+} from '../../common/sqlite/sqlite-store-health';
+import { StoreReadiness } from '../../common/store/store-health';
 import { CallRecord, CallStatus, CallStore, OperatorAction, StoredRuleSet } from './call-store';
 
 const SCHEMA = `
@@ -19,29 +23,46 @@ CREATE TABLE IF NOT EXISTS rule_sets (
 );
 `;
 
-/** Call records (one JSON document per call) and the API's rule set, in SQLite (WAL). */
+export interface SqliteCallStoreOptions {
+  /** How long `checkIntegrity()` waits for `PRAGMA quick_check` (default 5000 ms). */
+  integrityCheckBudgetMs?: number;
+}
+
+/**
+ * Call records (one JSON document per call) and the API's rule set, in SQLite (WAL). Failures of
+ * the store itself (full disk, corrupt file) throw `StoreUnavailableError` and show in
+ * `checkReady()`, as in the event store.
+ */
 export class SqliteCallStore implements CallStore {
   private readonly db: Database.Database;
+  private readonly health: SqliteStoreHealth;
 
-  constructor(filename: string) {
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-    this.db = new Database(filename);
-    this.db.pragma('journal_mode = WAL');
-    // The call's event is already durable in the event store; this record is written on the
-    // path to answering the call, so it does not wait for an fsync (it survives a process crash).
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    // Fewer, larger checkpoints (as in the event store): each is a pause on the path of a call.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.exec(SCHEMA);
+  /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
+  constructor(
+    filename: string,
+    private readonly options: SqliteCallStoreOptions = {},
+  ) {
+    this.db = openSqliteStore('call store', filename, (db) => {
+      db.pragma('journal_mode = WAL');
+      // The call's event is already durable in the event store; this record is written on the
+      // path to answering the call, so it does not wait for an fsync (it survives a process crash).
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      // Fewer, larger checkpoints (as in the event store): each is a pause on the path of a call.
+      db.pragma('wal_autocheckpoint = 10000');
+      db.exec(SCHEMA);
+    });
+    this.health = new SqliteStoreHealth(this.db, 'call store', filename);
   }
 
   async create(record: CallRecord): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
-      )
-      .run(record.call_id, record.status, JSON.stringify(record));
+    const result = this.health.write(() =>
+      this.db
+        .prepare(
+          'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
+        )
+        .run(record.call_id, record.status, JSON.stringify(record)),
+    );
     return result.changes === 1;
   }
 
@@ -64,35 +85,40 @@ export class SqliteCallStore implements CallStore {
     callId: string,
     change: (record: CallRecord) => CallRecord,
   ): CallRecord | undefined {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
-        { record: string } | undefined;
-      if (!row) return undefined;
-      const record = change(JSON.parse(row.record) as CallRecord);
-      this.db
-        .prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?')
-        .run(record.status, JSON.stringify(record), callId);
-      return record;
-    })();
+    return this.health.write(() =>
+      this.db.transaction(() => {
+        const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
+          { record: string } | undefined;
+        if (!row) return undefined;
+        const record = change(JSON.parse(row.record) as CallRecord);
+        this.db
+          .prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?')
+          .run(record.status, JSON.stringify(record), callId);
+        return record;
+      })(),
+    );
   }
 
   async get(callId: string): Promise<CallRecord | undefined> {
-    const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
-      { record: string } | undefined;
+    const row = this.health.read(() =>
+      this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId),
+    ) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as CallRecord) : undefined;
   }
 
   async list(query: { before?: number; limit: number; status?: CallStatus }) {
-    const rows = this.db
-      .prepare(
-        `SELECT id, record FROM calls WHERE id < @before AND (@status IS NULL OR status = @status)
+    const rows = this.health.read(() =>
+      this.db
+        .prepare(
+          `SELECT id, record FROM calls WHERE id < @before AND (@status IS NULL OR status = @status)
          ORDER BY id DESC LIMIT @limit`,
-      )
-      .all({
-        before: query.before ?? Number.MAX_SAFE_INTEGER,
-        status: query.status ?? null,
-        limit: query.limit,
-      }) as {
+        )
+        .all({
+          before: query.before ?? Number.MAX_SAFE_INTEGER,
+          status: query.status ?? null,
+          limit: query.limit,
+        }),
+    ) as {
       id: number;
       record: string;
     }[];
@@ -103,9 +129,11 @@ export class SqliteCallStore implements CallStore {
   }
 
   async loadRuleSet(): Promise<StoredRuleSet | undefined> {
-    const row = this.db
-      .prepare(`SELECT document, version, updated_at FROM rule_sets WHERE name = 'active'`)
-      .get() as { document: string; version: string; updated_at: string } | undefined;
+    const row = this.health.read(() =>
+      this.db
+        .prepare(`SELECT document, version, updated_at FROM rule_sets WHERE name = 'active'`)
+        .get(),
+    ) as { document: string; version: string; updated_at: string } | undefined;
     return row
       ? {
           document: JSON.parse(row.document) as unknown,
@@ -120,23 +148,37 @@ export class SqliteCallStore implements CallStore {
     version: string,
     expected: string | undefined,
   ): Promise<boolean> {
-    return this.db.transaction(() => {
-      const current = this.db
-        .prepare(`SELECT version FROM rule_sets WHERE name = 'active'`)
-        .get() as { version: string } | undefined;
-      if (current?.version !== expected) return false;
-      this.db
-        .prepare(
-          `INSERT INTO rule_sets (name, document, version, updated_at) VALUES ('active', ?, ?, ?)
+    return this.health.write(() =>
+      this.db.transaction(() => {
+        const current = this.db
+          .prepare(`SELECT version FROM rule_sets WHERE name = 'active'`)
+          .get() as { version: string } | undefined;
+        if (current?.version !== expected) return false;
+        this.db
+          .prepare(
+            `INSERT INTO rule_sets (name, document, version, updated_at) VALUES ('active', ?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET document = excluded.document, version = excluded.version,
              updated_at = excluded.updated_at`,
-        )
-        .run(JSON.stringify(document), version, new Date().toISOString());
-      return true;
-    })();
+          )
+          .run(JSON.stringify(document), version, new Date().toISOString());
+        return true;
+      })(),
+    );
+  }
+
+  async checkReady(): Promise<StoreReadiness> {
+    return this.health.checkReady();
+  }
+
+  /** `PRAGMA quick_check`, bounded: see `SqliteEventStore.checkIntegrity`. */
+  checkIntegrity(): Promise<void> {
+    return this.health.checkIntegrity(
+      this.options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
+    );
   }
 
   async close(): Promise<void> {
+    this.health.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,3 +1,7 @@
+import type { StoreReadiness } from '../../common/store/store-health';
+
+export type { StoreReadiness };
+
 /** Where an event came from: OpenAI's webhook, or Switchboard itself (call lifecycle, ...). */
 export type EventSource = 'openai' | 'switchboard';
 
@@ -84,8 +88,14 @@ export interface EventStore {
   subscribe(listener: (event: StoredEvent) => void): () => void;
   /** The highest sequence number stored so far (0 when empty). */
   headSeq(): Promise<number>;
-  /** True when a write can be made now (readiness). */
-  isWritable(): Promise<boolean>;
+  /**
+   * Readiness: whether a write can be made now, and if not, why (the last write failed and no
+   * write has succeeded since, the file is corrupt, another process holds the lock). A store
+   * whose last write failed probes with a write of its own, so that it can become ready again
+   * without traffic. Operations that fail because of the store itself (not one bad write) throw
+   * `StoreUnavailableError`, which is answered 503.
+   */
+  checkReady(): Promise<StoreReadiness>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,31 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StoreOpenError } from '../../common/sqlite/open-sqlite-store';
+import { StoreUnavailableError } from '../../common/store/store-health';
 import { NewEvent } from './event-store';
 import { SqliteEventStore } from './sqlite-event-store';
+
+/** Overwrites `pages` 4 KiB pages in the middle of a file: damaged data pages. */
+function damageMiddlePages(file: string, pages: number): void {
+  const start = Math.floor(statSync(file).size / 2 / 4096) * 4096;
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(pages * 4096, 0xa5), 0, pages * 4096, start);
+  closeSync(fd);
+}
+
+/** Polls until the check passes, for at most `timeoutMs`. */
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
 
 let counter = 0;
 function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
@@ -162,6 +185,65 @@ describe('SqliteEventStore', () => {
   it('rejects every write when the database itself fails, so none is acknowledged', async () => {
     await store.close();
     await expect(store.append(newEvent(), [])).rejects.toThrow(/database connection is not open/);
-    expect(await store.isWritable()).toBe(false);
+    expect(await store.checkReady()).toEqual({
+      ready: false,
+      problem: 'the event store is closed',
+    });
+  });
+});
+
+describe('SqliteEventStore on a damaged file', () => {
+  let dir: string;
+  let file: string;
+  const stores: SqliteEventStore[] = [];
+
+  /** A store file with about 5 MB of events (more than the page cache), then damaged pages. */
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-damaged-'));
+    file = join(dir, 'switchboard.db');
+    const writer = new SqliteEventStore({ filename: file, synchronous: 'normal' });
+    const payload = JSON.stringify({ padding: 'x'.repeat(16 * 1024) });
+    await Promise.all(Array.from({ length: 300 }, () => writer.append(newEvent({ payload }), [])));
+    await writer.close();
+    damageMiddlePages(file, 64);
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = (options: { integrityCheckBudgetMs?: number } = {}) => {
+    const store = new SqliteEventStore({ filename: file, ...options });
+    stores.push(store);
+    return store;
+  };
+
+  it('opens (the header is intact), and its integrity check refuses it, naming the file', async () => {
+    const store = open();
+    await expect(store.checkIntegrity()).rejects.toThrow(StoreOpenError);
+    await expect(store.checkIntegrity()).rejects.toThrow(
+      new RegExp(`^the event store ${file} is corrupt \\(PRAGMA quick_check: .+\\); restore it`),
+    );
+  });
+
+  it('lets the start go on when the check takes longer than its budget, and is not ready once it finds the damage', async () => {
+    const store = open({ integrityCheckBudgetMs: 0 });
+    await store.checkIntegrity(); // out of budget at once: the check goes on in the background
+    await eventually(async () =>
+      expect(await store.checkReady()).toEqual({
+        ready: false,
+        problem: expect.stringMatching(/^the event store is corrupt: PRAGMA quick_check: /),
+      }),
+    );
+  });
+
+  it('reports damage met by a read as corrupt (503), and stays not ready', async () => {
+    const store = open();
+    await expect(store.list({ limit: 500 })).rejects.toThrow(
+      new StoreUnavailableError(
+        'the event store is corrupt: database disk image is malformed (SQLITE_CORRUPT)',
+      ),
+    );
+    await store.append(newEvent(), []); // a write elsewhere in the file still works
+    expect(await store.checkReady()).toMatchObject({ ready: false });
   });
 });

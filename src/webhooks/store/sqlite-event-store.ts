@@ -1,6 +1,10 @@
 import Database, { Statement } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteStore } from '../../common/sqlite/open-sqlite-store';
+import {
+  DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
+  SqliteStoreHealth,
+} from '../../common/sqlite/sqlite-store-health';
+import { StoreReadiness } from '../../common/store/store-health';
 import {
   AppendResult,
   EventQuery,
@@ -24,6 +28,11 @@ export interface SqliteEventStoreOptions {
    * process, but the last commits can be lost if the machine itself goes down.
    */
   synchronous?: SqliteSynchronous;
+  /**
+   * How long `checkIntegrity()` waits for `PRAGMA quick_check` (default 5000 ms); a larger store
+   * starts while the check goes on in the background.
+   */
+  integrityCheckBudgetMs?: number;
 }
 
 const SCHEMA = `
@@ -85,6 +94,8 @@ const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payl
 /** The embedded default store: one SQLite file in WAL mode under `DATA_DIR`. */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
+  private readonly health: SqliteStoreHealth;
+  private readonly integrityCheckBudgetMs: number;
   private readonly statements: {
     insertEvent: Statement;
     insertRun: Statement;
@@ -104,16 +115,20 @@ export class SqliteEventStore implements EventStore {
   private committing: StoredEvent[] = [];
   private flushScheduled = false;
 
+  /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(options: SqliteEventStoreOptions) {
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
-    this.db = new Database(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    // Fewer, larger checkpoints: a page written by many commits is copied back once.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.exec(SCHEMA);
+    this.db = openSqliteStore('event store', options.filename, (db) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      // Fewer, larger checkpoints: a page written by many commits is copied back once.
+      db.pragma('wal_autocheckpoint = 10000');
+      db.exec(SCHEMA);
+    });
+    this.health = new SqliteStoreHealth(this.db, 'event store', options.filename);
+    this.integrityCheckBudgetMs =
+      options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS;
 
     this.statements = {
       insertEvent: this.db.prepare(
@@ -171,13 +186,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   async find(id: string): Promise<StoredEventWithRuns | undefined> {
-    const row = (this.statements.byEventId.get(id) ??
-      this.statements.byWebhookId.get(id) ??
-      (/^\d{1,15}$/.test(id) ? this.statements.bySeq.get(Number(id)) : undefined)) as
-      EventRow | undefined;
-    if (!row) return undefined;
-    const runs = (this.statements.runsOf.all(row.seq) as RunRow[]).map(toRun);
-    return { ...toEvent(row), runs };
+    return this.health.read(() => {
+      const row = (this.statements.byEventId.get(id) ??
+        this.statements.byWebhookId.get(id) ??
+        (/^\d{1,15}$/.test(id) ? this.statements.bySeq.get(Number(id)) : undefined)) as
+        EventRow | undefined;
+      if (!row) return undefined;
+      const runs = (this.statements.runsOf.all(row.seq) as RunRow[]).map(toRun);
+      return { ...toEvent(row), runs };
+    });
   }
 
   async list(query: EventQuery): Promise<StoredEvent[]> {
@@ -196,11 +213,14 @@ export class SqliteEventStore implements EventStore {
       where.push('e.type = @type');
       params.type = query.type;
     }
-    const rows = this.db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT @limit`,
-      )
-      .all(params) as EventRow[];
+    const rows = this.health.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT @limit`,
+          )
+          .all(params) as EventRow[],
+    );
     return rows.map(toEvent);
   }
 
@@ -225,7 +245,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async openRuns(): Promise<OpenRun[]> {
-    const rows = this.statements.openRuns.all() as (EventRow & {
+    const rows = this.health.read(() => this.statements.openRuns.all()) as (EventRow & {
       handler: string;
       attempts: number;
       next_attempt_at: number | null;
@@ -239,7 +259,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async pruneBefore(receivedBefore: number): Promise<number> {
-    return this.statements.prune.run(receivedBefore).changes;
+    return this.health.write(() => this.statements.prune.run(receivedBefore).changes);
   }
 
   subscribe(listener: (event: StoredEvent) => void): () => void {
@@ -248,7 +268,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headSeq(): Promise<number> {
-    const row = this.db.prepare('SELECT max(seq) AS seq FROM events').get() as {
+    const row = this.health.read(() =>
+      this.db.prepare('SELECT max(seq) AS seq FROM events').get(),
+    ) as {
       seq: number | null;
     };
     return row.seq ?? 0;
@@ -264,20 +286,20 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** Takes the write lock for an instant; another process holding it means not writable now. */
-  async isWritable(): Promise<boolean> {
-    try {
-      this.db.pragma('busy_timeout = 0'); // answer at once: a probe must not stall the event loop
-      this.db.exec('BEGIN IMMEDIATE; ROLLBACK;');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      if (this.db.open) this.db.pragma('busy_timeout = 5000');
-    }
+  async checkReady(): Promise<StoreReadiness> {
+    return this.health.checkReady();
+  }
+
+  /**
+   * `PRAGMA quick_check`, bounded by `integrityCheckBudgetMs`: damage found in time throws
+   * `StoreOpenError` naming the file; damage found later makes `checkReady()` say so.
+   */
+  checkIntegrity(): Promise<void> {
+    return this.health.checkIntegrity(this.integrityCheckBudgetMs);
   }
 
   async close(): Promise<void> {
+    this.health.stop();
     this.flush();
     if (this.db.open) this.db.close();
   }
@@ -307,12 +329,13 @@ export class SqliteEventStore implements EventStore {
       this.commit(batch);
     } catch {
       // The batch rolled back whole. Commit each write alone, so that one bad write (a replay
-      // of an event pruned meanwhile, say) fails only its own caller; a failing disk fails all.
+      // of an event pruned meanwhile, say) fails only its own caller; a failing disk fails all,
+      // each as StoreUnavailableError (503), and readiness reports it until a write commits.
       for (const item of batch) {
         try {
           this.commit([item]);
         } catch (error) {
-          item.reject(error);
+          item.reject(this.health.failed(error, 'write'));
         }
       }
     }
@@ -327,6 +350,7 @@ export class SqliteEventStore implements EventStore {
       this.committing = []; // rolled back: nothing was stored, nothing is announced
       throw error;
     }
+    this.health.writeSucceeded();
     const committed = this.committing;
     this.committing = [];
     for (const event of committed) this.announce(event);
