@@ -1,11 +1,8 @@
 // Latency from a webhook leaving the sender to the accept request reaching a fake OpenAI,
 // under a steady rate of incoming calls, against the real service in its own process.
-const { spawn } = require('node:child_process');
-const { mkdtempSync, rmSync } = require('node:fs');
 const { createServer } = require('node:http');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
-const { SECRET, sign } = require('./deliveries');
+const { sign } = require('./deliveries');
+const { startService } = require('./service');
 
 function fakeOpenAI(onAccept) {
   const server = createServer((req, res) => {
@@ -17,31 +14,6 @@ function fakeOpenAI(onAccept) {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function startService(env) {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('service did not start in 20 s')), 20000);
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        // From here on the child's log is drained unread: the load generator's CPU is for load.
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve({ child, port: Number(match[1]) });
-      }
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`service exited with ${code}: ${output.slice(-500)}`)),
-    );
-  });
 }
 
 function callBody(callId) {
@@ -70,16 +42,12 @@ async function benchCallLatency({ rate = 200, seconds = 10, warmupSeconds = 2 } 
     if (start !== undefined && Number(callId.slice('rtc_bench_'.length)) >= warmupCalls)
       latencies.push(at - start);
   });
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-calls-bench-'));
-  const { child, port } = await startService({
-    OPENAI_WEBHOOK_SECRET: SECRET,
+  // The service's defaults: the rules are the example seeded into its store on first start.
+  const service = await startService({
     OPENAI_API_KEY: 'sk-bench',
     OPENAI_BASE_URL: `http://127.0.0.1:${fake.address().port}/v1`,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    NODE_ENV: 'production',
-    RULES_FILE: join(__dirname, '..', 'rules', 'example.yaml'),
   });
+  const { port } = service;
   try {
     // The first calls pay for JIT compilation and the first connection to OpenAI: they are
     // sent, but measured only from the end of the warm-up.
@@ -128,9 +96,8 @@ async function benchCallLatency({ rate = 200, seconds = 10, warmupSeconds = 2 } 
       maxMs: latencies[latencies.length - 1],
     };
   } finally {
-    child.kill('SIGKILL');
+    await service.stop();
     fake.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

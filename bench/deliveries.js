@@ -54,4 +54,11 @@ function makeDeliveries(count, kind = 'call') {
   return Array.from({ length: count }, () => sign(BODIES[kind]()));
 }
 
-module.exports = { SECRET, makeDeliveries, incomingCallBody, responseCompletedBody, sign };
+module.exports = {
+  SECRET,
+  BODIES,
+  makeDeliveries,
+  incomingCallBody,
+  responseCompletedBody,
+  sign,
+};

@@ -1,36 +1,11 @@
 // Fan-out: many WebSocket subscribers on loopback, events posted through the webhook endpoint.
 // Switchboard (verify, store, then stream) against a bare `ws` broadcast of the same messages.
-const { spawn } = require('node:child_process');
-const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const { WebSocket: WsClient } = require('ws');
-const { SECRET, sign, responseCompletedBody } = require('./deliveries');
+const { sign, responseCompletedBody } = require('./deliveries');
+const { startProcess } = require('./http');
+const { startService } = require('./service');
 
 const TOKEN = 'bench-stream-token';
-
-function startProcess(file, env) {
-  const child = spawn(process.execPath, [file], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`${file} did not start in 20 s`)), 20000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk.toString();
-      const match = /LISTENING (\d+)|listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        // From here on the child's log is drained unread: the load generator's CPU is for load.
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve({ child, port: Number(match[1] ?? match[2]) });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
 
 /** Connects `count` subscribers; each records, per event id, when the message arrived. */
 async function subscribers(port, count, onMessage, subscribe) {
@@ -127,32 +102,25 @@ async function benchFanout({
   steadyIntervalMs = 20,
 } = {}) {
   const results = {};
-  for (const [key, file, subscribe] of [
-    ['switchboard', join(__dirname, '..', 'dist', 'main.js'), true],
-    ['bare', join(__dirname, 'servers', 'ws-bare.js'), false],
+  for (const [key, subscribe] of [
+    ['switchboard', true],
+    ['bare', false],
   ]) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-fanout-'));
-    const { child, port } = await startProcess(file, {
-      OPENAI_WEBHOOK_SECRET: SECRET,
-      ADMIN_TOKEN: TOKEN,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      NODE_ENV: 'production',
-      RULES_FILE: join(__dirname, '..', 'rules', 'example.yaml'),
-    });
+    const server = subscribe
+      ? await startService({ ADMIN_TOKEN: TOKEN })
+      : await startProcess('ws-bare.js');
     try {
-      const sockets = await subscribers(port, clients, () => undefined, subscribe);
-      await phase(port, sockets, 20, { concurrency: 2 }); // warm-up
-      const burst = await phase(port, sockets, burstEvents, { concurrency: 4 });
-      const steady = await phase(port, sockets, steadyEvents, {
+      const sockets = await subscribers(server.port, clients, () => undefined, subscribe);
+      await phase(server.port, sockets, 20, { concurrency: 2 }); // warm-up
+      const burst = await phase(server.port, sockets, burstEvents, { concurrency: 4 });
+      const steady = await phase(server.port, sockets, steadyEvents, {
         concurrency: 1,
         intervalMs: steadyIntervalMs,
       });
       results[key] = { burst, steady };
       for (const socket of sockets) socket.terminate();
     } finally {
-      child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.stop();
     }
   }
   return results;

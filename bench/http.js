@@ -1,15 +1,14 @@
 // Loopback HTTP load with autocannon against one server process at a time.
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
-const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { makeDeliveries } = require('./deliveries');
+const { sign, BODIES } = require('./deliveries');
+const { startService } = require('./service');
 
-function startServer(file, dataDir) {
+/** A baseline or helper server from bench/servers, announcing `LISTENING <port>`. */
+function startProcess(file) {
   const child = spawn(process.execPath, [join(__dirname, 'servers', file)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_DATA_DIR: dataDir },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} did not start in 20 s`)), 20000);
@@ -17,20 +16,32 @@ function startServer(file, dataDir) {
       const match = /LISTENING (\d+)/.exec(chunk.toString());
       if (match) {
         clearTimeout(timer);
-        // From here on the child's log is drained unread: the load generator's CPU is for load.
         child.stdout.removeAllListeners('data');
         child.stdout.resume();
-        resolve({ child, port: Number(match[1]) });
+        resolve({
+          port: Number(match[1]),
+          stop: async () => {
+            if (child.exitCode !== null) return;
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
       }
     });
     child.on('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
   });
 }
 
-/** Every request carries its own freshly signed delivery, so none is a duplicate. */
-async function load(port, { seconds, connections, kind }) {
-  const deliveries = makeDeliveries(Math.ceil(seconds * 12000) + 5000, kind);
-  let next = 0;
+/**
+ * Every request is signed when autocannon asks for it, so every one is a new delivery however
+ * fast the server is (a pool made in advance wraps around on fast servers and turns into
+ * duplicates). Switchboard's replies are checked: any that is not `"duplicate":false` counts.
+ */
+async function load(port, { seconds, connections, kind, checkReplies }) {
+  const makeBody = BODIES[kind];
+  let notFresh = 0;
+  let issued = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/webhooks/openai`,
     method: 'POST',
@@ -39,9 +50,17 @@ async function load(port, { seconds, connections, kind }) {
     requests: [
       {
         setupRequest: (request) => {
-          const delivery = deliveries[next++ % deliveries.length];
+          issued += 1;
+          const delivery = sign(makeBody());
           return { ...request, headers: delivery.headers, body: delivery.body };
         },
+        ...(checkReplies
+          ? {
+              onResponse: (status, body) => {
+                if (status === 200 && !body.includes('"duplicate":false')) notFresh += 1;
+              },
+            }
+          : {}),
       },
     ],
   });
@@ -50,24 +69,64 @@ async function load(port, { seconds, connections, kind }) {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
-    errors: result.errors,
+    errors: result.errors + result.timeouts,
     total: result.requests.total,
+    notFresh,
+    // Requests still in flight when the time is up are sent but not counted in `total`.
+    issued,
   };
 }
 
-async function benchServer(file, options) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-  const { child, port } = await startServer(file, dataDir);
+/**
+ * One server, measured after a warm-up. `server` is either `{ file }` (a baseline in
+ * bench/servers) or `{ service: env }` (Switchboard's real entry point with these settings on
+ * top of the production defaults). `fakeOpenAI: true` starts a fake call-control API in its own
+ * process and points the service at it; the result then says how many control requests it got.
+ */
+async function benchServer(server, options) {
+  const fake = server.fakeOpenAI ? await startProcess('fake-openai.js') : undefined;
+  const target = server.file
+    ? await startProcess(server.file)
+    : await startService({
+        ...server.service,
+        ...(fake
+          ? {
+              OPENAI_API_KEY: 'sk-bench',
+              OPENAI_BASE_URL: `http://127.0.0.1:${fake.port}/v1`,
+            }
+          : {}),
+      });
+  const checkReplies = !server.file;
   try {
-    await load(port, { ...options, seconds: 2 }); // warm-up: JIT, SQLite pages, sockets
-    return await load(port, options);
+    const warmup = await load(target.port, { ...options, seconds: 2, checkReplies });
+    const result = await load(target.port, { ...options, checkReplies });
+    result.notFresh += warmup.notFresh;
+    if (fake) {
+      // Control requests go out after the 2xx: give the last ones a moment to arrive, then
+      // compare with every call sent, warm-up included.
+      const calls = warmup.total + result.total;
+      const deadline = Date.now() + 10000;
+      let stats = await controlStats(fake.port);
+      while (sent(stats) < calls && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        stats = await controlStats(fake.port);
+      }
+      result.calls = calls;
+      result.callsIssued = warmup.issued + result.issued;
+      result.controlRequests = sent(stats);
+    }
+    return result;
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((resolve) =>
-      child.exitCode === null ? child.once('exit', resolve) : resolve(),
-    );
-    rmSync(dataDir, { recursive: true, force: true });
+    await target.stop();
+    if (fake) await fake.stop();
   }
 }
 
-module.exports = { benchServer };
+async function controlStats(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/stats`);
+  return res.json();
+}
+
+const sent = (stats) => stats.accept + stats.reject + stats.refer;
+
+module.exports = { benchServer, startProcess };

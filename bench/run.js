@@ -9,6 +9,8 @@ const { benchFanout } = require('./fanout');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
+// BENCH_SERVERS=a,b runs only those HTTP servers (for profiling one change quickly).
+const onlyServers = process.env.BENCH_SERVERS ? process.env.BENCH_SERVERS.split(',') : undefined;
 
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -59,31 +61,58 @@ async function webhooks() {
   );
 
   // (a)-(d) receive response.completed, the high-volume event; (e) shows what a ringing call
-  // costs on top (routing, call record, two lifecycle events), measured by itself below too.
+  // costs on top (routing, call record, a control request, two lifecycle events). (a) and (e)
+  // are the service as `npm run start:prod` runs it; (a1) and (a2) change one setting each.
   const servers = [
-    ['a', 'Switchboard full pipeline', 'switchboard.js', 'response'],
-    ['b', 'bare Express, read body + 200', 'express-bare.js', 'response'],
-    ['c', 'Nest + SDK unwrap + ValidationPipe', 'nest-sdk.js', 'response'],
-    ['d', 'bare Nest controller, read body + 200', 'nest-bare.js', 'response'],
-    ['e', 'Switchboard, calls routed (dry mode)', 'switchboard.js', 'call'],
+    ['a', 'Switchboard, production defaults', { service: {} }, 'response'],
+    [
+      'a1',
+      '(a) with STORE_SYNCHRONOUS=normal',
+      { service: { STORE_SYNCHRONOUS: 'normal' } },
+      'response',
+    ],
+    ['a2', '(a) with LOG_LEVEL=silent', { service: { LOG_LEVEL: 'silent' } }, 'response'],
+    ['b', 'bare Express, read body + 200', { file: 'express-bare.js' }, 'response'],
+    ['c', 'Nest + SDK unwrap + ValidationPipe', { file: 'nest-sdk.js' }, 'response'],
+    ['d', 'bare Nest controller, read body + 200', { file: 'nest-bare.js' }, 'response'],
+    ['e', 'Switchboard, calls routed to fake OpenAI', { service: {}, fakeOpenAI: true }, 'call'],
   ];
   const http = {};
   console.log('HTTP on loopback, POST /webhooks/openai, each request a new signed delivery');
   console.log('(a)-(d): response.completed; (e): realtime.call.incoming with 8 SIP headers');
-  for (const [key, name, file, kind] of servers) {
-    const r = await benchServer(file, { seconds: SECONDS, connections: CONNECTIONS, kind });
-    http[key] = r;
-    console.log(
-      `  (${key}) ${name.padEnd(36)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors})`,
-    );
-    if (r.non2xx > 0 || r.errors > 0)
-      throw new Error(`(${key}) answered non-2xx or failed: the comparison would be meaningless`);
-  }
-  const ab = http.a.requestsPerSec / http.b.requestsPerSec;
-  const ac = http.a.requestsPerSec / http.c.requestsPerSec;
-  const ad = http.a.requestsPerSec / http.d.requestsPerSec;
   console.log(
-    `\n  a/b = ${fmt(ab, 2)} (aim >= 0.5)   a/c = ${fmt(ac, 2)} (aim >= 2)   a/d = ${fmt(ad, 2)} (share of Nest's own floor)`,
+    '(a), (e): dist/main.js, NODE_ENV=production, durability full, log level info to a file',
+  );
+  for (const [key, name, server, kind] of servers) {
+    if (onlyServers && !onlyServers.includes(key)) continue;
+    const r = await benchServer(server, { seconds: SECONDS, connections: CONNECTIONS, kind });
+    http[key] = r;
+    const extra = [
+      server.file ? '' : `, not fresh ${r.notFresh}`,
+      r.calls !== undefined
+        ? `, control requests ${r.controlRequests} for ${r.calls} answered calls`
+        : '',
+    ].join('');
+    console.log(
+      `  (${key})${key.length === 1 ? ' ' : ''} ${name.padEnd(40)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors}${extra})`,
+    );
+    if (r.non2xx > 0 || r.errors > 0 || r.notFresh > 0)
+      throw new Error(
+        `(${key}) answered non-2xx, failed or saw duplicates: the comparison would be meaningless`,
+      );
+    // One control request per call: at least one per answered call, at most one per call sent.
+    if (r.calls !== undefined && (r.controlRequests < r.calls || r.controlRequests > r.callsIssued))
+      throw new Error(
+        `(${key}) sent ${r.controlRequests} control requests for ${r.calls} answered of ${r.callsIssued} sent calls`,
+      );
+  }
+  const ratio = (x, y) =>
+    http[x] && http[y] ? fmt(http[x].requestsPerSec / http[y].requestsPerSec, 2) : '-';
+  console.log(
+    `\n  a/b = ${ratio('a', 'b')} (aim >= 0.5)   a/d = ${ratio('a', 'd')} (aim >= 0.7)   a/c = ${ratio('a', 'c')} (aim >= 2)`,
+  );
+  console.log(
+    `  durability: full/normal = ${ratio('a', 'a1')}   logging: info/silent = ${ratio('a', 'a2')}   routed calls per plain event: e/a = ${ratio('e', 'a')}`,
   );
 }
 
