@@ -185,16 +185,45 @@ describe('POST /webhooks/openai', () => {
     expect(await storedCount()).toBe(0);
   });
 
-  it('keeps __proto__ and constructor keys away from every prototype', async () => {
-    const body = `{"__proto__": {"polluted": true}, "id": "evt_proto", "created_at": 1, "type": "batch.completed",
-      "data": {"id": "batch_1", "constructor": {"prototype": {"polluted": true}}, "__proto__": {"admin": true}}}`;
-    await t.deliver(signDelivery(body)).expect(200);
-    await eventually(() => expect(recorder.received).toHaveLength(1));
-    const event = recorder.received[0].event as BatchCompletedEvent;
-    expect(event).toBeInstanceOf(BatchCompletedEvent);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.getPrototypeOf(event.data)).not.toHaveProperty('admin');
-    expect((event as unknown as Record<string, unknown>).polluted).toBeUndefined();
+  describe('drops __proto__ and constructor.prototype keys while parsing', () => {
+    // The class-transformer step alone already skips `__proto__`, but it throws on a
+    // `constructor.prototype` inside a free-form object (an unknown type's data): only a parser
+    // that drops these keys gets such an event accepted instead of refused (and retried for days).
+    const dangerous = `{"__proto__": {"polluted": true}, "id": "evt_proto", "created_at": 1,
+      "type": "video.generation.completed", "data": {"id": "video_1",
+      "constructor": {"prototype": {"polluted": true}}, "__proto__": {"admin": true},
+      "nested": {"__proto__": {"admin": true}, "constructor": {"prototype": {"x": 1}}, "kept": 2}}}`;
+
+    it('accepts the event and hands it over without those keys, with plain prototypes', async () => {
+      const response = await t.deliver(signDelivery(dangerous)).expect(200);
+      expect(response.body).toMatchObject({ received: true, duplicate: false });
+      await eventually(() => expect(recorder.received).toHaveLength(1));
+      const event = recorder.received[0].event as UnknownWebhookEventDto;
+      const data = event.data as Record<string, Record<string, unknown>>;
+      expect(Object.getOwnPropertyNames(event).sort()).toEqual(
+        ['created_at', 'data', 'id', 'object', 'type'].sort(),
+      );
+      expect(Object.getOwnPropertyNames(data)).toEqual(['id', 'nested']);
+      expect(Object.getOwnPropertyNames(data.nested)).toEqual(['kept']);
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(data.nested)).toBe(Object.prototype);
+      expect(data.constructor).toBe(Object);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+
+    it('lets a known type carrying them validate, and its DTO holds none of them', async () => {
+      const body = `{"__proto__": {"polluted": true}, "id": "evt_proto", "created_at": 1,
+        "type": "batch.completed", "data": {"id": "batch_1",
+        "constructor": {"prototype": {"polluted": true}}, "__proto__": {"admin": true}}}`;
+      await t.deliver(signDelivery(body)).expect(200);
+      await eventually(() => expect(recorder.received).toHaveLength(1));
+      const event = recorder.received[0].event as BatchCompletedEvent;
+      expect(event).toBeInstanceOf(BatchCompletedEvent);
+      expect(Object.getOwnPropertyNames(event.data)).toEqual(['id']);
+      expect(Object.getPrototypeOf(event.data)).not.toHaveProperty('admin');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
   });
 });
 
