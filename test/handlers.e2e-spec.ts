@@ -160,6 +160,85 @@ describe.each([
   });
 });
 
+@Injectable()
+class AlwaysFailing {
+  readonly attempts: number[] = [];
+
+  @OnWebhookEvent('batch.cancelled', { maxAttempts: 11 })
+  fail(_event: unknown, context: WebhookEventContext): void {
+    this.attempts.push(context.attempt);
+    throw new Error(`downstream still unavailable (attempt ${context.attempt})`);
+  }
+}
+
+/** Yields to the real event loop (the store commits on setImmediate) until the check holds. */
+async function until(check: () => boolean | Promise<boolean>, turns = 5000): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) {
+    if (await check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not met');
+}
+
+describe('the retry schedule (injected clock, fake timers)', () => {
+  const NOMINAL = [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000];
+  let t: TestApp;
+
+  afterEach(async () => {
+    await t?.close();
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+
+  it('waits half to all of 1 s x 2^(n-1) before retry n, capped at 5 min, and not a moment less', async () => {
+    // Only setTimeout/setInterval are fake: the store commits on setImmediate, for real.
+    jest.useFakeTimers({
+      doNotFake: [
+        'nextTick',
+        'setImmediate',
+        'clearImmediate',
+        'queueMicrotask',
+        'Date',
+        'hrtime',
+        'performance',
+      ],
+    });
+    // The jitter's two extremes in turn: the least wait (half) and the longest (all).
+    const extremes = NOMINAL.map((_, n) => (n % 2 === 0 ? 0 : 1 - 1e-9));
+    const random = jest.spyOn(Math, 'random');
+    for (const value of extremes) random.mockReturnValueOnce(value);
+    let clock = Date.now(); // the verifier reads this clock too
+    t = await createTestApp({
+      providers: [AlwaysFailing],
+      options: { now: () => clock, handlerRetryBaseMs: 1000 },
+    });
+    const handler = t.app.get(AlwaysFailing);
+    const response = await t
+      .deliver(signDelivery(JSON.stringify(sampleEvent('batch.cancelled'))))
+      .expect(200);
+    const run = async () => (await t.store.find(String(response.body.seq)))!.runs[0];
+
+    const waits: number[] = [];
+    for (let attempt = 1; attempt <= NOMINAL.length; attempt++) {
+      await until(async () => (await run()).attempts === attempt);
+      const recorded = await run();
+      expect(recorded.status).toBe('retrying');
+      const wait = recorded.nextAttemptAt! - clock;
+      waits.push(wait);
+      // One millisecond early, nothing; at the time the store announced, the next attempt.
+      await jest.advanceTimersByTimeAsync(wait - 1);
+      expect(handler.attempts).toHaveLength(attempt);
+      clock += wait;
+      await jest.advanceTimersByTimeAsync(1);
+      await until(() => handler.attempts.length === attempt + 1);
+    }
+    expect(waits).toEqual(NOMINAL.map((nominal, n) => (n % 2 === 0 ? nominal / 2 : nominal)));
+    await until(async () => (await run()).status === 'failed');
+    expect(await run()).toMatchObject({ status: 'failed', attempts: 11 });
+    expect(handler.attempts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+});
+
 describe('a handler that succeeded but whose completion could not be recorded', () => {
   it('is not retried as if it had failed: the run stays open for the next start', async () => {
     journal.length = 0;

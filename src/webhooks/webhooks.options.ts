@@ -30,7 +30,10 @@ export interface WebhooksModuleOptions {
   retentionHours?: number;
   /** Attempts per handler before its run is marked failed. Default 5. */
   handlerMaxAttempts?: number;
-  /** First retry delay in ms; it doubles per attempt (with jitter), capped at 5 minutes. Default 1000. */
+  /**
+   * Nominal first retry delay in ms; it doubles per attempt, capped at 5 minutes, and each wait
+   * is a random time between half and all of it (default 1000: 0.5-1 s, then 1-2 s, 2-4 s...).
+   */
   handlerRetryBaseMs?: number;
   /** Bearer token for `GET /events`, `GET /events/:id`, `POST /events/:id/replay`. Unset: they are off. */
   adminToken?: string;

@@ -233,10 +233,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
+/**
+ * The wait before the retry that follows failed attempt `attempt`: a random time between half
+ * and all of `baseMs` × 2^(attempt-1), that nominal delay capped at 5 minutes. The random half
+ * keeps the retries of many events from landing together; the fixed half keeps a retry from
+ * coming at once.
+ */
 function backoff(baseMs: number, attempt: number): number {
-  const exponential = Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** (attempt - 1));
-  // Full jitter on the upper half keeps retries of many events from landing together.
-  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+  const nominal = Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** (attempt - 1));
+  return Math.round(nominal / 2 + Math.random() * (nominal / 2));
 }
 
 function describe(error: unknown): string {
