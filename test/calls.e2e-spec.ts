@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
+import { CallControlOptions } from '../src/calls/control/call-control.client';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
@@ -91,7 +92,12 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
   let clock: Date;
 
   async function start(
-    options: { apiKey?: string | null; rules?: object; fromFile?: boolean } = {},
+    options: {
+      apiKey?: string | null;
+      rules?: object;
+      fromFile?: boolean;
+      callControl?: CallControlOptions;
+    } = {},
   ) {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-calls-'));
     const rulesFile = join(dir, 'rules.yaml');
@@ -109,6 +115,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
             baseURL: fake.baseURL,
             attemptTimeoutMs: 300,
             retryBaseMs: 10,
+            ...options.callControl,
           },
         }),
       ],
@@ -282,7 +289,37 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     );
   });
 
-  it('gives up after bounded attempts when OpenAI times out, and says so', async () => {
+  it('retries 429 (rate limited), three attempts in all, and records the last answer', async () => {
+    await start();
+    const limited = {
+      status: 429,
+      body: { error: { code: 'rate_limit_exceeded', message: 'slow down' } },
+    };
+    fake.reply(limited, limited, limited, limited);
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'failed');
+    expect(record.openai).toMatchObject({ ok: false, status: 429, attempts: 3 });
+    expect(record.openai.error).toContain('rate_limit_exceeded');
+    expect(fake.requests.map((r) => r.path)).toEqual(
+      Array(3).fill(`/v1/realtime/calls/${callId}/accept`),
+    );
+  });
+
+  it('answers with the attempt after a 429 that succeeds', async () => {
+    await start();
+    fake.reply({ status: 429, body: { error: { message: 'slow down' } } });
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'completed');
+    expect(record.openai).toMatchObject({ ok: true, status: 200, attempts: 2 });
+  });
+
+  it('gives up after bounded attempts when OpenAI hangs, aborting each request, and says so', async () => {
     await start();
     fake.reply('hang', 'hang', 'hang');
     const { callId } = await ring([
@@ -292,8 +329,28 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     const record = await recordOf(callId, 'failed');
     expect(record.openai).toMatchObject({ ok: false, attempts: 3 });
     expect(fake.requests).toHaveLength(3);
+    // The client itself closed each hanging request when its time limit was up.
+    await eventually(() =>
+      expect(fake.requests.map((r) => r.abortedByClient)).toEqual([true, true, true]),
+    );
     const watcher = t.app.get(CallWatcher);
     await eventually(() => expect(watcher.seen.map((e) => e.type)).toContain('call.action_failed'));
+  });
+
+  it('cuts an attempt short at the overall deadline, whatever the time limit of one attempt', async () => {
+    // One attempt may take 60 s, but everything must end 400 ms after the first attempt started:
+    // the hanging request is aborted at the deadline and no second attempt is started.
+    await start({ callControl: { attemptTimeoutMs: 60_000, deadlineMs: 400 } });
+    fake.reply('hang', 'hang');
+    const { callId } = await ring([
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ]);
+    const record = await recordOf(callId, 'failed');
+    expect(record.openai).toMatchObject({ ok: false, attempts: 1 });
+    expect(record.openai.duration_ms).toBeLessThan(60_000);
+    expect(fake.requests).toHaveLength(1);
+    await eventually(() => expect(fake.requests[0].abortedByClient).toBe(true));
   });
 
   it('never acts twice on one call, even when it arrives again under another webhook-id', async () => {

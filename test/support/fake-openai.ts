@@ -8,6 +8,8 @@ export interface RecordedRequest {
   body: unknown;
   /** ms since the epoch when the request arrived. */
   at: number;
+  /** The client closed the connection before an answer came (it gave up on a hanging reply). */
+  abortedByClient?: boolean;
 }
 
 /** How the fake answers one request: a status (and body), or `hang` to never answer. */
@@ -23,6 +25,7 @@ export class FakeOpenAI {
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
   private waiters: (() => void)[] = [];
+  private stopping = false;
 
   static async start(): Promise<FakeOpenAI> {
     const fake = new FakeOpenAI();
@@ -56,6 +59,7 @@ export class FakeOpenAI {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -66,17 +70,21 @@ export class FakeOpenAI {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
-      this.requests.push({
+      const recorded: RecordedRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
         authorization: req.headers.authorization,
         body: text ? (JSON.parse(text) as unknown) : undefined,
         at: Date.now(),
-      });
+      };
+      this.requests.push(recorded);
       for (const wake of this.waiters.splice(0)) wake();
       const reply = this.script.shift() ?? { status: 200 };
       if (reply === 'hang') {
         this.hanging.add(res);
+        res.once('close', () => {
+          if (!this.stopping) recorded.abortedByClient = true;
+        });
         return;
       }
       // A success has an empty body (sent chunked, under a JSON content type: the client must

@@ -1,18 +1,22 @@
 import OpenAI from 'openai';
 import { RenderedAction } from '../rules/route-action';
 import { ControlOutcome } from '../store/call-store';
+import { RetryPolicy, withBoundedRetry } from './bounded-retry';
 
 export interface CallControlOptions {
   /** Unset: dry mode, nothing is sent. */
   apiKey?: string;
   baseURL?: string;
-  /** One request's time limit. Default 2000 ms. */
+  /** One request's time limit, when the deadline leaves that much. Default 2000 ms. */
   attemptTimeoutMs?: number;
   /** Attempts in all, for 5xx, 429, network errors and timeouts. Default 3. */
   maxAttempts?: number;
-  /** First retry delay; doubles, with jitter. Default 100 ms. */
+  /** Nominal first retry delay; doubles; each wait is half to all of it. Default 100 ms. */
   retryBaseMs?: number;
-  /** No attempt starts after this much time since the first. Default 6000 ms: the caller is waiting. */
+  /**
+   * Everything (attempts and waits) ends this long after the first attempt started: each
+   * attempt's time limit is cut to what is left. Default 6000 ms: the caller is waiting.
+   */
   deadlineMs?: number;
 }
 
@@ -20,25 +24,26 @@ export type ControlRequest = RenderedAction | { type: 'hangup' };
 
 /**
  * OpenAI's call control (`realtime.calls.accept/reject/refer/hangup`) through the official SDK,
- * with our own bounded retry: 5xx, 429 and network errors are retried with backoff, other 4xx
- * are not, and 404 (the caller already hung up) is an answer, not an error.
+ * with our own bounded retry (`withBoundedRetry`: every attempt and wait inside one deadline):
+ * 5xx, 429, network errors and timeouts are retried with backoff, other 4xx are not, and 404
+ * (the caller already hung up) is an answer, not an error.
  */
 export class CallControlClient {
   private readonly client?: OpenAI;
-  private readonly maxAttempts: number;
-  private readonly retryBaseMs: number;
-  private readonly deadlineMs: number;
+  private readonly policy: RetryPolicy;
 
   constructor(options: CallControlOptions) {
-    this.maxAttempts = options.maxAttempts ?? 3;
-    this.retryBaseMs = options.retryBaseMs ?? 100;
-    this.deadlineMs = options.deadlineMs ?? 6000;
+    this.policy = {
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 2000,
+      maxAttempts: options.maxAttempts ?? 3,
+      retryBaseMs: options.retryBaseMs ?? 100,
+      deadlineMs: options.deadlineMs ?? 6000,
+    };
     if (options.apiKey) {
       this.client = new OpenAI({
         apiKey: options.apiKey,
         baseURL: options.baseURL,
         maxRetries: 0, // retries are ours: bounded by the caller's patience, and recorded
-        timeout: options.attemptTimeoutMs ?? 2000,
       });
     }
   }
@@ -51,55 +56,72 @@ export class CallControlClient {
   async send(callId: string, request: ControlRequest): Promise<ControlOutcome | undefined> {
     const client = this.client;
     if (!client) return undefined;
-    const started = Date.now();
-    let attempts = 0;
-    for (;;) {
-      attempts += 1;
-      try {
-        await this.perform(client, callId, request);
-        return { ok: true, status: 200, attempts, duration_ms: Date.now() - started };
-      } catch (error) {
-        const status = error instanceof OpenAI.APIError ? error.status : undefined;
-        const retryable = status === undefined || status === 429 || status >= 500;
-        const wait = Math.round(this.retryBaseMs * 2 ** (attempts - 1) * (0.5 + Math.random() / 2));
-        const outOfTime = Date.now() - started + wait >= this.deadlineMs;
-        if (!retryable || attempts >= this.maxAttempts || outOfTime) {
-          return {
-            ok: false,
-            status,
-            attempts,
-            error: describe(error),
-            duration_ms: Date.now() - started,
-          };
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+    const result = await withBoundedRetry(
+      this.policy,
+      (timeoutMs) => this.perform(client, callId, request, timeoutMs),
+      isRetryable,
+    );
+    const duration_ms = Math.round(result.durationMs);
+    if (result.ok) return { ok: true, status: 200, attempts: result.attempts, duration_ms };
+    return {
+      ok: false,
+      status: statusOf(result.error),
+      attempts: result.attempts,
+      error: describe(result.error),
+      duration_ms,
+    };
   }
 
   /** Resolves on any 2xx: the answer's body (if any) is not parsed, so it cannot fail a success. */
-  private async perform(client: OpenAI, callId: string, request: ControlRequest): Promise<void> {
-    const response = await this.call(client, callId, request).asResponse();
+  private async perform(
+    client: OpenAI,
+    callId: string,
+    request: ControlRequest,
+    timeoutMs: number,
+  ): Promise<void> {
+    // The SDK takes whole milliseconds; rounding down keeps the attempt inside the deadline.
+    const timeout = Math.max(0, Math.floor(timeoutMs));
+    const response = await this.call(client, callId, request, { timeout }).asResponse();
     await response.body?.cancel();
   }
 
-  private call(client: OpenAI, callId: string, request: ControlRequest) {
+  private call(
+    client: OpenAI,
+    callId: string,
+    request: ControlRequest,
+    options: OpenAI.RequestOptions,
+  ) {
     const calls = client.realtime.calls;
     switch (request.type) {
       case 'accept':
-        return calls.accept(callId, request.session as unknown as OpenAI.Realtime.CallAcceptParams);
+        return calls.accept(
+          callId,
+          request.session as unknown as OpenAI.Realtime.CallAcceptParams,
+          options,
+        );
       case 'reject':
-        return calls.reject(callId, { status_code: request.status_code });
+        return calls.reject(callId, { status_code: request.status_code }, options);
       case 'refer':
-        return calls.refer(callId, { target_uri: request.target_uri });
+        return calls.refer(callId, { target_uri: request.target_uri }, options);
       case 'hangup':
-        return calls.hangup(callId);
+        return calls.hangup(callId, options);
       default: {
         const unreachable: never = request;
         throw new Error(`unknown request ${JSON.stringify(unreachable)}`);
       }
     }
   }
+}
+
+/** 5xx, 429, network errors and timeouts are worth another try; other answers are final. */
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof OpenAI.APIError)) return false; // our own mistake: it would recur
+  const status = error.status;
+  return status === undefined || status === 429 || status >= 500;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof OpenAI.APIError ? error.status : undefined;
 }
 
 function describe(error: unknown): string {
