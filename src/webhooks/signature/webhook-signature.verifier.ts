@@ -100,7 +100,10 @@ function single(value: string | string[] | undefined): string | undefined {
   return value;
 }
 
-const STRICT_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
+// 32 bytes in canonical base64: 42 digits, one whose last two bits are zero (they carry no
+// data), and '='. A decoder ignores those two bits, so without this check one digest could be
+// spelled four ways, and a single flipped bit of a signature could still be accepted.
+const STRICT_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /** Only `v1,` entries count, and only those that decode to exactly one SHA-256 digest. */
 function v1Signatures(header: string): Buffer[] {
