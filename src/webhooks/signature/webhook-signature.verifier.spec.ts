@@ -181,6 +181,64 @@ describe('WebhookSignatureVerifier', () => {
     );
   });
 
+  it('the SDK accepts what we accept with several signatures in one header, signed by any secret of a rotation', async () => {
+    const secrets = ['rotation-old-secret-0123456789', 'rotation-new-secret-9876543210'].map(
+      (text) => 'whsec_' + Buffer.from(text).toString('base64'),
+    );
+    const stranger = new Webhook(
+      'whsec_' + Buffer.from('not-ours-secret-0123456789').toString('base64'),
+    );
+    const signers = secrets.map((secret) => new Webhook(secret));
+    const client = new OpenAI({ apiKey: 'unused' });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const verifier = verifierFor(secrets.join(','), nowSeconds);
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 200 }),
+        fc.uuid(),
+        // Which secrets signed this delivery (at least one: during a rotation, either or both).
+        fc.subarray([0, 1], { minLength: 1 }),
+        // Other entries around the good ones: a stranger's signature, random bytes, a v2 entry.
+        fc.array(fc.constantFrom('stranger', 'random', 'v2'), { maxLength: 5 }),
+        fc.nat(),
+        async (text, uuid, signedBy, noise, shuffle) => {
+          const body = JSON.stringify({ type: 'batch.completed', text });
+          const id = `msg_${uuid}`;
+          const at = new Date(nowSeconds * 1000);
+          const good = signedBy.map((i) => signers[i].sign(id, at, body));
+          const other = noise.map((kind) =>
+            kind === 'stranger'
+              ? stranger.sign(id, at, body)
+              : kind === 'random'
+                ? `v1,${Buffer.from(`${uuid}${text}`).subarray(0, 32).toString('base64')}`
+                : `v2,${good[0].slice(3)}`,
+          );
+          const entries = [...other];
+          for (const [n, entry] of good.entries()) {
+            entries.splice((shuffle + n) % (entries.length + 1), 0, entry);
+          }
+          const headers = {
+            'webhook-id': id,
+            'webhook-timestamp': String(nowSeconds),
+            'webhook-signature': entries.join(' '),
+          };
+          const ours = verifier.verify(headers, Buffer.from(body));
+          expect(ours.ok).toBe(true);
+          accepted += 1;
+          // Whichever of the secrets signed it, the SDK given that secret accepts it too.
+          for (const i of signedBy) {
+            await expect(client.webhooks.unwrap(body, headers, secrets[i])).resolves.toEqual(
+              JSON.parse(body),
+            );
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+    expect(accepted).toBe(50);
+  });
+
   describe('property: any flipped bit is refused, never thrown', () => {
     const v = SDK_VECTOR;
     const verifier = verifierFor(v.secret, v.timestamp);
