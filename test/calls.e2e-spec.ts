@@ -6,6 +6,7 @@ import request from 'supertest';
 import { stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import { CallControlOptions } from '../src/calls/control/call-control.client';
+import { CallStore } from '../src/calls/store/call-store';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
@@ -71,6 +72,44 @@ const RULES = {
   default: { reject: { status_code: 404 } },
 };
 
+/**
+ * The real call store, with a meeting point: once armed for N, its next N operations wait until
+ * all N have been asked for, then run together. N handlers of one call thus reach the store at
+ * the same moment, as they can whenever the store answers asynchronously (a networked store).
+ */
+function withMeetingPoint(store: CallStore) {
+  let waiting: (() => void)[] = [];
+  let expected = 0;
+  const releaseAll = () => {
+    expected = 0;
+    for (const release of waiting.splice(0)) release();
+  };
+  const meet = () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length >= expected) releaseAll();
+      // Bounded: if fewer ever come, they go on anyway and the test's assertions tell.
+      else setTimeout(releaseAll, 5000).unref();
+    });
+  const proxy = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (expected > 0) await meet();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    store: proxy,
+    arm: (count: number) => {
+      waiting = [];
+      expected = count;
+    },
+  };
+}
+
 /** A user's module following every call, as the README shows. */
 @Injectable()
 class CallWatcher {
@@ -90,6 +129,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
   let t: TestApp;
   let dir: string;
   let clock: Date;
+  let callStore: ReturnType<typeof withMeetingPoint>;
 
   async function start(
     options: {
@@ -100,6 +140,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     } = {},
   ) {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-calls-'));
+    callStore = withMeetingPoint(new SqliteCallStore(':memory:'));
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(options.rules ?? RULES));
     t = await createTestApp({
@@ -107,7 +148,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
       imports: [
         WatcherModule,
         CallsModule.forRoot({
-          store: new SqliteCallStore(':memory:'),
+          store: callStore.store,
           ...(options.fromFile === false ? { seedRulesFile: rulesFile } : { rulesFile }),
           now: () => clock,
           callControl: {
@@ -353,19 +394,30 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     await eventually(() => expect(fake.requests[0].abortedByClient).toBe(true));
   });
 
-  it('never acts twice on one call, even when it arrives again under another webhook-id', async () => {
+  it('never acts twice on one call, even when five deliveries of it under other webhook-ids arrive at once', async () => {
     await start();
     const headers = [
       { name: 'From', value: '<sip:1@x>' },
       { name: 'To', value: '<sip:+18005550100@y>' },
     ];
-    const { callId } = await ring(headers, 'rtc_same');
-    await ring(headers, callId);
-    await fake.waitForRequests(1);
-    // Both deliveries are stored and the call handler has finished with each of them.
+    const callId = 'rtc_same';
+    const deliveries = Array.from({ length: 5 }, () =>
+      signDelivery(
+        JSON.stringify(
+          sampleEvent('realtime.call.incoming', {
+            data: { call_id: callId, sip_headers: headers },
+          }),
+        ),
+      ),
+    );
+    // The five call handlers meet at their first store operation and go on together.
+    callStore.arm(5);
+    const responses = await Promise.all(deliveries.map((delivery) => t.deliver(delivery)));
+    expect(responses.map((r) => [r.status, r.body.duplicate])).toEqual(Array(5).fill([200, false]));
+    // Every delivery is stored and the call handler has finished with each of them...
     await eventually(async () => {
       const events = await t.store.list({ type: 'realtime.call.incoming', limit: 10 });
-      expect(events).toHaveLength(2);
+      expect(events).toHaveLength(5);
       for (const event of events) {
         const runs = (await t.store.find(String(event.seq)))!.runs;
         expect(runs.find((run) => run.handler === 'CallsService.onIncomingCall')?.status).toBe(
@@ -373,7 +425,9 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
         );
       }
     });
-    expect(fake.requests).toHaveLength(1);
+    // ...and OpenAI was told once, its answer recorded once.
+    expect(fake.requests.map((r) => r.path)).toEqual([`/v1/realtime/calls/${callId}/accept`]);
+    expect((await recordOf(callId, 'completed')).openai).toMatchObject({ ok: true, attempts: 1 });
   });
 
   it('decides and records but sends nothing without an API key (dry mode)', async () => {

@@ -175,7 +175,7 @@ describe('POST /webhooks/openai', () => {
     expect(recorder.received).toHaveLength(1);
   });
 
-  it('answers 413 to a body over the limit, before reading it', async () => {
+  it('answers 413 to a body over the limit, and stores nothing', async () => {
     const huge = JSON.stringify(
       sampleEvent('batch.completed', { padding: 'x'.repeat(1024 * 1024) }),
     );
