@@ -322,7 +322,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     const record = await recordOf(callId, 'caller_gone');
     expect(record.openai).toMatchObject({ ok: false, status: 404, attempts: 1 });
     expect(record.openai.error).toContain('call_id_not_found');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The record is written once call control has given its final answer: nothing follows it.
     expect(fake.requests).toHaveLength(1);
     const watcher = t.app.get(CallWatcher);
     await eventually(() =>

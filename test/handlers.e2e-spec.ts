@@ -31,11 +31,15 @@ class BatchHandlers {
   }
 }
 
+/** Holds the priority -10 handler until the test lets it go. */
+let firstHeld: Promise<void> = Promise.resolve();
+
 @Injectable()
 class PriorityHandlers {
   @OnWebhookEvent('response.completed', { priority: -10 })
   async first(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    journal.push('first started');
+    await firstHeld;
     journal.push('first');
   }
 
@@ -120,9 +124,14 @@ describe.each([
     );
   });
 
-  it('run a lower priority first, even when it is slower', async () => {
+  it('run a lower priority first, and the next only once it has finished', async () => {
+    let release!: () => void;
+    firstHeld = new Promise((resolve) => (release = resolve));
     await deliver('response.completed');
-    await eventually(() => expect(journal).toEqual(['first', 'second']));
+    // Handlers start before the 2xx: had 'second' not waited for 'first', it would have run.
+    expect(journal).toEqual(['first started']);
+    release();
+    await eventually(() => expect(journal).toEqual(['first started', 'first', 'second']));
   });
 
   it('isolate failures, retry with backoff, and record every outcome in the store', async () => {
@@ -239,10 +248,22 @@ describe('the retry schedule (injected clock, fake timers)', () => {
   });
 });
 
+/** Runs after every priority-0 handler of batch.completed has settled, outcome recorded. */
+@Injectable()
+class AfterBatchHandlers {
+  @OnWebhookEvent('batch.completed', { priority: 1 })
+  after(event: BatchCompletedEvent): void {
+    journal.push(`after:${event.data.id}`);
+  }
+}
+
+@Module({ providers: [AfterBatchHandlers] })
+class AfterBatchModule {}
+
 describe('a handler that succeeded but whose completion could not be recorded', () => {
   it('is not retried as if it had failed: the run stays open for the next start', async () => {
     journal.length = 0;
-    const t = await createTestApp({ imports: [UserFeatureModule] });
+    const t = await createTestApp({ imports: [UserFeatureModule, AfterBatchModule] });
     try {
       const record = t.store.recordAttempt.bind(t.store);
       let failNext = true;
@@ -258,11 +279,9 @@ describe('a handler that succeeded but whose completion could not be recorded', 
           signDelivery(JSON.stringify(sampleEvent('batch.completed', { data: { id: 'b9' } }))),
         )
         .expect(200);
-      await eventually(async () => {
-        const runs = (await t.store.find(String(response.body.seq)))!.runs;
-        expect(runs.find((r) => r.handler === 'BatchHandlers.anyBatch')?.status).toBe('done');
-      });
-      await new Promise((resolve) => setTimeout(resolve, 100)); // a wrong retry would land here
+      // The next priority starts once the first group has settled, its outcomes written: had
+      // the lost record been taken for a failure, the run would now be 'retrying'.
+      await eventually(() => expect(journal).toContain('after:b9'));
       const runs = (await t.store.find(String(response.body.seq)))!.runs;
       expect(runs.find((r) => r.handler === 'BatchHandlers.completed')).toMatchObject({
         status: 'pending',
@@ -288,11 +307,16 @@ describe('a provider exported under an alias', () => {
           signDelivery(JSON.stringify(sampleEvent('batch.completed', { data: { id: 'b1' } }))),
         )
         .expect(200);
-      await eventually(() =>
-        expect(journal.sort()).toEqual(['any-batch:batch.completed', 'completed:b1:true']),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(journal).toHaveLength(2);
+      // One run per handler name, each done once: a second registration would be a second run.
+      await eventually(async () => {
+        const event = (await t.store.list({ limit: 1 }))[0];
+        const runs = (await t.store.find(String(event.seq)))!.runs;
+        expect(runs.map((r) => [r.handler, r.status, r.attempts])).toEqual([
+          ['BatchHandlers.anyBatch', 'done', 1],
+          ['BatchHandlers.completed', 'done', 1],
+        ]);
+      });
+      expect(journal.sort()).toEqual(['any-batch:batch.completed', 'completed:b1:true']);
     } finally {
       await t.close();
     }
