@@ -8,8 +8,12 @@ import { CallsModule } from '../src/calls/calls.module';
 import { CallControlOptions } from '../src/calls/control/call-control.client';
 import { CallStore } from '../src/calls/store/call-store';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
-import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
+import {
+  OnWebhookEvent,
+  WebhookHandlerOptions,
+} from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
+import { SqliteEventStore } from '../src/webhooks/store/sqlite-event-store';
 import { FakeOpenAI } from './support/fake-openai';
 import { sampleEvent } from './support/sample-events';
 import { signDelivery } from './support/signing';
@@ -124,6 +128,42 @@ class CallWatcher {
 @Module({ providers: [CallWatcher] })
 class WatcherModule {}
 
+/** Whether OpenAI has been told the decision about the ringing call (set per test). */
+let decisionSent: () => boolean = () => false;
+
+/** A user's handlers of the ringing call itself, around and far below the calls module's own. */
+@Injectable()
+class RingingCallHandlers {
+  readonly sawDecision: Record<string, boolean> = {};
+
+  // `first` is not an option users are given: passed anyway, it is ignored.
+  @OnWebhookEvent('realtime.call.incoming', {
+    priority: -1000,
+    first: true,
+  } as WebhookHandlerOptions)
+  atMinus1000(): void {
+    this.sawDecision['-1000'] = decisionSent();
+  }
+
+  @OnWebhookEvent('realtime.call.incoming', { priority: -200 })
+  atMinus200(): void {
+    this.sawDecision['-200'] = decisionSent();
+  }
+
+  @OnWebhookEvent('realtime.call.incoming', { priority: -100 })
+  atMinus100(): void {
+    this.sawDecision['-100'] = decisionSent();
+  }
+
+  @OnWebhookEvent('realtime.call.incoming')
+  atZero(): void {
+    this.sawDecision['0'] = decisionSent();
+  }
+}
+
+@Module({ providers: [RingingCallHandlers] })
+class RingingCallModule {}
+
 describe('calls: realtime.call.incoming routed by SIP headers, carried out through OpenAI', () => {
   let fake: FakeOpenAI;
   let t: TestApp;
@@ -137,16 +177,26 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
       rules?: object;
       fromFile?: boolean;
       callControl?: CallControlOptions;
+      /** Writes into the event store before the app starts, as an earlier process left it. */
+      leftByEarlierProcess?: (store: SqliteEventStore) => Promise<void>;
     } = {},
   ) {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-calls-'));
     callStore = withMeetingPoint(new SqliteCallStore(':memory:'));
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(options.rules ?? RULES));
+    const storeFile = join(dir, 'switchboard.db');
+    if (options.leftByEarlierProcess) {
+      const earlier = new SqliteEventStore({ filename: storeFile });
+      await options.leftByEarlierProcess(earlier);
+      await earlier.close();
+    }
     t = await createTestApp({
       options: { adminToken: TOKEN },
+      storeFile,
       imports: [
         WatcherModule,
+        RingingCallModule,
         CallsModule.forRoot({
           store: callStore.store,
           ...(options.fromFile === false ? { seedRulesFile: rulesFile } : { rulesFile }),
@@ -167,6 +217,7 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
   beforeEach(async () => {
     fake = await FakeOpenAI.start();
     clock = MONDAY_10_NY;
+    decisionSent = () => fake.requests.some((r) => /\/(accept|reject|refer)$/.test(r.path));
   });
   afterEach(async () => {
     await t?.close();
@@ -428,6 +479,63 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     // ...and OpenAI was told once, its answer recorded once.
     expect(fake.requests.map((r) => r.path)).toEqual([`/v1/realtime/calls/${callId}/accept`]);
     expect((await recordOf(callId, 'completed')).openai).toMatchObject({ ok: true, attempts: 1 });
+  });
+
+  describe('the call is answered before any other handler of it runs, whatever its priority', () => {
+    const HANDLERS = ['-1000', '-200', '-100', '0'];
+    const EVERYONE_SAW_IT = Object.fromEntries(HANDLERS.map((priority) => [priority, true]));
+
+    it('on arrival', async () => {
+      await start();
+      fake.reply({ status: 200, delayMs: 50 }); // OpenAI takes a moment to answer
+      const { callId } = await ring([
+        { name: 'From', value: '<sip:1@x>' },
+        { name: 'To', value: '<sip:+18005550100@y>' },
+      ]);
+      const handlers = t.app.get(RingingCallHandlers);
+      await eventually(() => expect(Object.keys(handlers.sawDecision)).toHaveLength(4));
+      expect(handlers.sawDecision).toEqual(EVERYONE_SAW_IT);
+      await recordOf(callId, 'completed');
+    });
+
+    it('after a restart that finds the call and its handlers not yet run', async () => {
+      const callId = 'rtc_left_ringing';
+      // The process stored the call, answered 2xx and died before any handler ran.
+      await start({
+        leftByEarlierProcess: async (store) => {
+          const event = sampleEvent('realtime.call.incoming', {
+            data: {
+              call_id: callId,
+              sip_headers: [
+                { name: 'From', value: '<sip:1@x>' },
+                { name: 'To', value: '<sip:+18005550100@y>' },
+              ],
+            },
+          });
+          await store.append(
+            {
+              webhookId: 'wh_left_ringing',
+              eventId: event.id,
+              type: event.type,
+              source: 'openai',
+              payload: JSON.stringify(event),
+              receivedAt: Date.now(),
+            },
+            [
+              'CallsService.onIncomingCall',
+              'RingingCallHandlers.atMinus1000',
+              'RingingCallHandlers.atMinus200',
+              'RingingCallHandlers.atMinus100',
+              'RingingCallHandlers.atZero',
+            ],
+          );
+        },
+      });
+      const handlers = t.app.get(RingingCallHandlers);
+      await eventually(() => expect(Object.keys(handlers.sawDecision)).toHaveLength(4));
+      expect(handlers.sawDecision).toEqual(EVERYONE_SAW_IT);
+      expect(fake.requests.map((r) => r.path)).toEqual([`/v1/realtime/calls/${callId}/accept`]);
+    });
   });
 
   it('decides and records but sends nothing without an API key (dry mode)', async () => {

@@ -385,4 +385,12 @@ describe("the service's own domain handlers", () => {
       await t.close();
     }
   });
+
+  it('refuses a priority that is not a finite number, at declaration', () => {
+    for (const priority of [Number.NEGATIVE_INFINITY, Number.NaN]) {
+      expect(() => OnWebhookEvent('batch.completed', { priority })).toThrow(
+        'priority must be a finite number',
+      );
+    }
+  });
 });

@@ -5,7 +5,7 @@ import {
   CallEventAdjustments,
   RealtimeCallIncomingEvent,
 } from '../realtime-call/dto/realtime-call-incoming.dto';
-import { OnWebhookEvent } from '../webhooks/handlers/on-webhook-event.decorator';
+import { OnWebhookEventFirst } from '../webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
 import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
 import { CALLS_MODULE_OPTIONS } from './calls.module-definition';
@@ -24,8 +24,9 @@ const DONE_EVENT: Record<RenderedAction['type'], CallEventType> = {
 };
 
 /**
- * Answers ringing calls. Registered with the same `@OnWebhookEvent` as any user's handler, at
- * the highest priority: the decision is made and sent before other handlers see the event.
+ * Answers ringing calls. Discovered like any `@OnWebhookEvent` handler, but in the first stage
+ * (`@OnWebhookEventFirst`): every other handler of the event, whatever its priority, starts
+ * only once the decision has been carried out (or call control has given up, within 6 s).
  */
 @Injectable()
 export class CallsService {
@@ -46,7 +47,7 @@ export class CallsService {
   }
 
   // One attempt: a retried handler could act twice; call control retries inside, bounded.
-  @OnWebhookEvent('realtime.call.incoming', { priority: -100, maxAttempts: 1 })
+  @OnWebhookEventFirst('realtime.call.incoming', { maxAttempts: 1 })
   async onIncomingCall(
     event: RealtimeCallIncomingEvent,
     context: WebhookEventContext,

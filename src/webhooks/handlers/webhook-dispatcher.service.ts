@@ -9,7 +9,7 @@ import {
 import { LogLine } from '../../common/log-line';
 import { SwitchboardMetrics } from '../../metrics/switchboard-metrics';
 import { parseWebhookEvent } from '../../events/webhook-event.parser';
-import { EVENT_STORE, EventStore, StoredEvent } from '../store/event-store';
+import { EVENT_STORE, EventStore, OpenRun, StoredEvent } from '../store/event-store';
 import { WEBHOOKS_MODULE_OPTIONS } from '../webhooks.module-definition';
 import { WebhooksModuleOptions } from '../webhooks.options';
 import { RegisteredHandler, WebhookHandlerRegistry } from './webhook-handler.registry';
@@ -26,7 +26,7 @@ const MAX_ERROR_LENGTH = 2000;
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly now: () => number;
@@ -60,30 +60,54 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       .handlersFor(event.type)
       .filter((h) => handlerKeys === undefined || handlerKeys.includes(h.key));
     const work = this.runInPriorityOrder(event, dto, handlers, attemptsSoFar);
+    this.track(work);
+    return work;
+  }
+
+  /** Work that shutdown waits for. */
+  private track(work: Promise<unknown>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
-    return work;
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const open = await this.store.openRuns();
     if (open.length === 0) return;
     this.logger.log(`resuming ${open.length} unfinished handler run(s) left by an earlier process`);
-    for (const run of open) {
-      const dto = this.rehydrate(run.event);
-      const handler = this.registry.byKey(run.handler);
-      if (!dto || !handler) {
-        await this.store.recordAttempt(run.event.seq, run.handler, {
+    for (const runs of byEvent(open)) {
+      const event = runs[0].event;
+      const dto = this.rehydrate(event);
+      const first: Resumed[] = [];
+      const rest: Resumed[] = [];
+      for (const run of runs) {
+        const handler = this.registry.byKey(run.handler);
+        if (dto && handler) {
+          (handler.first ? first : rest).push({ run, handler });
+          continue;
+        }
+        await this.store.recordAttempt(event.seq, run.handler, {
           status: 'failed',
           error: handler
             ? 'stored payload no longer parses'
             : 'handler no longer exists in this application',
         });
-        continue;
       }
-      const delay = Math.max(0, (run.nextAttemptAt ?? 0) - this.now());
-      this.schedule(delay, () => this.runOne(run.event, dto, handler, run.attempts));
+      if (dto) this.resume(event, dto, first, rest);
     }
+  }
+
+  /** As on arrival, the first stage (a call's routing) runs, at once, before the others. */
+  private resume(event: StoredEvent, dto: object, first: Resumed[], rest: Resumed[]): void {
+    const decided = Promise.all(
+      first.map(({ run, handler }) => this.runOne(event, dto, handler, run.attempts)),
+    );
+    this.track(decided);
+    void decided.then(() => {
+      for (const { run, handler } of rest) {
+        const delay = Math.max(0, (run.nextAttemptAt ?? 0) - this.now());
+        this.schedule(delay, () => this.runOne(event, dto, handler, run.attempts));
+      }
+    });
   }
 
   /** Waits (bounded) for handlers in flight; pending retries stay in the store for the next start. */
@@ -124,9 +148,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   ): Promise<void> {
     let index = 0;
     while (index < handlers.length) {
-      const priority = handlers[index].priority;
+      const { first, priority } = handlers[index];
       const group: RegisteredHandler[] = [];
-      while (index < handlers.length && handlers[index].priority === priority)
+      while (
+        index < handlers.length &&
+        handlers[index].first === first &&
+        handlers[index].priority === priority
+      )
         group.push(handlers[index++]);
       await Promise.all(group.map((handler) => this.runOne(event, dto, handler, attemptsSoFar)));
     }
@@ -224,9 +252,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      const work = run();
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
+      this.track(run());
     }, wait);
     timer.unref();
     this.retryTimers.add(timer);
@@ -242,6 +268,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 function backoff(baseMs: number, attempt: number): number {
   const nominal = Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** (attempt - 1));
   return Math.round(nominal / 2 + Math.random() * (nominal / 2));
+}
+
+interface Resumed {
+  run: OpenRun;
+  handler: RegisteredHandler;
+}
+
+/** Open runs grouped by their event, in sequence order. */
+function byEvent(open: OpenRun[]): OpenRun[][] {
+  const groups = new Map<number, OpenRun[]>();
+  for (const run of open) {
+    const group = groups.get(run.event.seq);
+    if (group) group.push(run);
+    else groups.set(run.event.seq, [run]);
+  }
+  return [...groups.values()];
 }
 
 function describe(error: unknown): string {

@@ -14,6 +14,8 @@ export interface RegisteredHandler {
   key: string;
   patterns: string[];
   priority: number;
+  /** Runs before every other handler of the event, whatever their priority. */
+  first: boolean;
   maxAttempts?: number;
   invoke(event: object, context: WebhookEventContext): Promise<unknown>;
 }
@@ -37,12 +39,15 @@ export class WebhookHandlerRegistry implements OnModuleInit {
     const seen = new Set<object>();
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     for (const wrapper of wrappers) this.register(wrapper, seen);
-    this.handlers.sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key));
+    this.handlers.sort(
+      (a, b) =>
+        Number(b.first) - Number(a.first) || a.priority - b.priority || a.key.localeCompare(b.key),
+    );
     this.byType.clear();
     this.logger.log(`${this.handlers.length} webhook handler(s) registered`);
   }
 
-  /** Handlers for a type, in run order (priority, then name). Cached per type. */
+  /** Handlers for a type, in run order (the first stage, priority, then name). Cached per type. */
   handlersFor(type: string): RegisteredHandler[] {
     let found = this.byType.get(type);
     if (!found) {
@@ -101,6 +106,7 @@ export class WebhookHandlerRegistry implements OnModuleInit {
         key,
         patterns: metadata.patterns,
         priority: metadata.priority ?? 0,
+        first: metadata.first === true,
         maxAttempts: metadata.maxAttempts,
         invoke: async (event, context) => fn.call(instance, event, context),
       });
