@@ -45,6 +45,7 @@ export class AppModule {
           rulesFile: config.rulesFile,
           seedRulesFile: EXAMPLE_RULES_FILE,
           dataDir: config.dataDir,
+          synchronous: config.synchronous,
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
           maxBodyBytes: config.maxBodyBytes,

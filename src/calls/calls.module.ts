@@ -33,7 +33,9 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
       inject: [CALLS_MODULE_OPTIONS],
       useFactory: async (options: CallsModuleOptions): Promise<CallStore> => {
         if (options.store) return options.store;
-        const store = new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db'));
+        const store = new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db'), {
+          synchronous: options.synchronous,
+        });
         await openChecked(store);
         return store;
       },

@@ -1,4 +1,5 @@
 import { CallControlOptions } from './control/call-control.client';
+import { SqliteSynchronous } from '../webhooks/store/sqlite-synchronous';
 import { CallStore } from './store/call-store';
 
 /** Options of `CallsModule.forRoot()` / `forRootAsync()`. */
@@ -15,6 +16,11 @@ export interface CallsModuleOptions {
   dataDir?: string;
   /** Use this store instead of the embedded one. */
   store?: CallStore;
+  /**
+   * SQLite durability of `calls.db`: `full` (fsync per commit, default) or `normal` (survives a
+   * process crash only). Give it the event store's setting.
+   */
+  synchronous?: SqliteSynchronous;
   /** OpenAI call control; without `apiKey`, actions are decided and recorded but not sent. */
   callControl?: CallControlOptions;
   /**

@@ -5,6 +5,11 @@ import {
   SqliteStoreHealth,
 } from '../../common/sqlite/sqlite-store-health';
 import { StoreReadiness } from '../../common/store/store-health';
+import {
+  applySynchronous,
+  readSynchronous,
+  SqliteSynchronous,
+} from '../../webhooks/store/sqlite-synchronous';
 import { CallRecord, CallStatus, CallStore, OperatorAction, StoredRuleSet } from './call-store';
 
 const SCHEMA = `
@@ -26,6 +31,12 @@ CREATE TABLE IF NOT EXISTS rule_sets (
 export interface SqliteCallStoreOptions {
   /** How long `checkIntegrity()` waits for `PRAGMA quick_check` (default 5000 ms). */
   integrityCheckBudgetMs?: number;
+  /**
+   * SQLite durability, as the event store's (default `full`): a call's record is what stops a
+   * second delivery from acting on the call again, so it must outlive what the acknowledged
+   * event outlives.
+   */
+  synchronous?: SqliteSynchronous;
 }
 
 /**
@@ -44,9 +55,7 @@ export class SqliteCallStore implements CallStore {
   ) {
     this.db = openSqliteStore('call store', filename, (db) => {
       db.pragma('journal_mode = WAL');
-      // The call's event is already durable in the event store; this record is written on the
-      // path to answering the call, so it does not wait for an fsync (it survives a process crash).
-      db.pragma('synchronous = NORMAL');
+      applySynchronous(db, options.synchronous);
       db.pragma('busy_timeout = 5000');
       // Fewer, larger checkpoints (as in the event store): each is a pause on the path of a call.
       db.pragma('wal_autocheckpoint = 10000');
@@ -175,6 +184,11 @@ export class SqliteCallStore implements CallStore {
     return this.health.checkIntegrity(
       this.options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
     );
+  }
+
+  /** The durability in force on the store's connection, as SQLite reports it. */
+  synchronousMode(): ReturnType<typeof readSynchronous> {
+    return readSynchronous(this.db);
   }
 
   async close(): Promise<void> {

@@ -16,8 +16,9 @@ import {
   StoredEvent,
   StoredEventWithRuns,
 } from './event-store';
+import { applySynchronous, readSynchronous, SqliteSynchronous } from './sqlite-synchronous';
 
-export type SqliteSynchronous = 'normal' | 'full';
+export type { SqliteSynchronous };
 
 export interface SqliteEventStoreOptions {
   /** A file path, or `:memory:` for tests that need no durability. */
@@ -119,7 +120,7 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.db = openSqliteStore('event store', options.filename, (db) => {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      applySynchronous(db, options.synchronous);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       // Fewer, larger checkpoints: a page written by many commits is copied back once.
@@ -296,6 +297,11 @@ export class SqliteEventStore implements EventStore {
    */
   checkIntegrity(): Promise<void> {
     return this.health.checkIntegrity(this.integrityCheckBudgetMs);
+  }
+
+  /** The durability in force on the store's connection, as SQLite reports it. */
+  synchronousMode(): ReturnType<typeof readSynchronous> {
+    return readSynchronous(this.db);
   }
 
   async close(): Promise<void> {

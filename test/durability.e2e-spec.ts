@@ -1,0 +1,162 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppModule } from '../src/app.module';
+import { CALL_STORE } from '../src/calls/store/call-store';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { loadConfig } from '../src/config/switchboard.config';
+import { EVENT_STORE } from '../src/webhooks/store/event-store';
+import { SqliteEventStore } from '../src/webhooks/store/sqlite-event-store';
+import { FakeOpenAI } from './support/fake-openai';
+import { sampleEvent } from './support/sample-events';
+import { deliverTo, ringingCall, ServiceProcess, startService } from './support/service-process';
+import { signDelivery, TEST_SECRET } from './support/signing';
+
+describe('STORE_SYNCHRONOUS is in force on the connection of each store', () => {
+  let dir: string;
+  let app: INestApplication | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-durability-'));
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['unset (the default)', 'full', undefined],
+    ['full', 'full', 'full'],
+    ['normal', 'normal', 'normal'],
+  ])('%s: the event store and the call store both report %s', async (_case, expected, value) => {
+    // The service's own composition, from the environment as `npm start` reads it.
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATA_DIR: dir,
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      ...(value ? { STORE_SYNCHRONOUS: value } : {}),
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forConfig(config)],
+    }).compile();
+    app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    await app.init();
+    // Read back from SQLite on each store's own connection (the setting is per connection).
+    expect(app.get<SqliteEventStore>(EVENT_STORE).synchronousMode()).toBe(expected);
+    expect(app.get<SqliteCallStore>(CALL_STORE).synchronousMode()).toBe(expected);
+  });
+});
+
+const straceMissing = spawnSync('strace', ['-V']).status !== 0;
+if (straceMissing) {
+  console.warn('durability: strace is not installed; the fsync-before-answer tests are skipped');
+}
+
+/**
+ * The service's system calls, watched with strace: with `full`, the event's commit is synced
+ * (fsync of the WAL) after the delivery is read and before the 2xx is written, and the call's
+ * record is synced before the control request leaves for OpenAI. With `normal`, neither is:
+ * which shows the test can tell.
+ */
+(straceMissing ? describe.skip : describe)('a commit is synced before it is acted on', () => {
+  let dir: string;
+  let fake: FakeOpenAI;
+  let service: ServiceProcess | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-fsync-'));
+    fake = await FakeOpenAI.start();
+  });
+  afterEach(async () => {
+    if (service && service.child.exitCode === null) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+    service = undefined;
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The main thread's system calls while `work` runs. */
+  async function traced(pid: number, work: () => Promise<void>): Promise<string[]> {
+    const file = join(dir, 'trace');
+    const tracer = spawn('strace', [
+      ...['-f', '-y', '-s', '1024', '-o', file, '-p', String(pid)],
+      ...['-e', 'trace=read,recvfrom,write,writev,sendto,sendmsg,fsync,fdatasync'],
+    ]);
+    let said = '';
+    tracer.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    const stopped = new Promise((resolve) => tracer.once('exit', resolve));
+    const deadline = Date.now() + 10_000;
+    while (!said.includes(`Process ${pid} attached`)) {
+      if (tracer.exitCode !== null || Date.now() > deadline)
+        throw new Error(`strace could not attach: ${said}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    try {
+      await work();
+    } finally {
+      tracer.kill('SIGINT'); // detaches; the service goes on
+      await stopped;
+    }
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith(`${pid} `));
+  }
+
+  const at = (lines: string[], pattern: RegExp, from = 0) => {
+    const index = lines.findIndex((line, i) => i >= from && pattern.test(line));
+    if (index < 0) throw new Error(`no system call matching ${pattern}`);
+    return index;
+  };
+  const syncsOf = (lines: string[], file: string, from: number, to: number) =>
+    lines
+      .slice(from, to)
+      .filter((line) => /^\d+ f(data)?sync\(/.test(line) && line.includes(`/${file}>`));
+
+  it.each([
+    ['full', 1],
+    ['normal', 0],
+  ])('STORE_SYNCHRONOUS=%s', async (mode, expectedSyncs) => {
+    service = await startService({
+      NODE_ENV: 'test',
+      PORT: '0',
+      DATA_DIR: dir,
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+      STORE_SYNCHRONOUS: mode,
+    });
+    const { port, child } = service;
+    const plain = signDelivery(JSON.stringify(sampleEvent('batch.completed')));
+    const call = ringingCall('rtc_durable');
+    const lines = await traced(child.pid!, async () => {
+      expect(await deliverTo(port, plain)).toBe(200);
+      expect(await deliverTo(port, call)).toBe(200);
+      await fake.waitForRequests(1, 10_000);
+    });
+
+    // The event: read, then synced, then acknowledged.
+    const readPlain = at(
+      lines,
+      new RegExp(`read.*POST /webhooks/openai.*${plain.headers['webhook-id']}`),
+    );
+    const ackPlain = at(lines, /write.*HTTP\/1\.1 200/, readPlain);
+    expect(syncsOf(lines, 'switchboard.db-wal', readPlain, ackPlain).length >= 1).toBe(
+      expectedSyncs === 1,
+    );
+
+    // The call: its record synced before the accept request leaves for OpenAI.
+    const readCall = at(
+      lines,
+      new RegExp(`read.*POST /webhooks/openai.*${call.headers['webhook-id']}`),
+    );
+    const control = at(lines, /(write|send).*POST \/v1\/realtime\/calls\/rtc_durable\//, readCall);
+    expect(syncsOf(lines, 'calls.db-wal', readCall, control).length >= 1).toBe(expectedSyncs === 1);
+  });
+});
