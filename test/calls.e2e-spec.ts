@@ -538,6 +538,58 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     });
   });
 
+  it('decides each call by one rules version, recorded as rules_version, even when the rules change while it is in flight', async () => {
+    // OpenAI answers once the test lets it: the attempt must not time out meanwhile.
+    await start({ fromFile: false, callControl: { attemptTimeoutMs: 10_000 } });
+    const before = await admin('get', '/rules').expect(200);
+    const v1 = before.body.version as string;
+    let answer!: () => void;
+    fake.reply({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const headers = [
+      { name: 'From', value: '<sip:1@x>' },
+      { name: 'To', value: '<sip:+18005550100@y>' },
+    ];
+    const { callId } = await ring(headers);
+    await fake.waitForRequests(1); // the accept is out; OpenAI has not answered yet
+
+    // Meanwhile the office-hours rule changes to a reject: version 2 goes live.
+    const document = structuredClone(before.body.document) as typeof RULES;
+    document.rules.find((rule) => rule.id === 'office-hours')!.action = {
+      reject: { status_code: 486 },
+    } as never;
+    const changed = await admin('put', '/rules').set('If-Match', `"${v1}"`).send(document);
+    expect(changed.status).toBe(200);
+    const v2 = (await admin('get', '/rules').expect(200)).body.version as string;
+    expect(v2).not.toBe(v1);
+    answer();
+
+    // The call in flight stays with version 1, in its record and in its lifecycle events.
+    const record = await recordOf(callId, 'completed');
+    expect(record.decision).toMatchObject({
+      rule: 'office-hours',
+      rules_version: v1,
+      action: { type: 'accept' },
+    });
+    const watcher = t.app.get(CallWatcher);
+    await eventually(() =>
+      expect(watcher.seen.map((e) => e.type)).toEqual(['call.routed', 'call.accepted']),
+    );
+    expect(watcher.seen[0].data).toMatchObject({ call_id: callId, rules_version: v1 });
+
+    // The next call is decided by version 2, and says so.
+    const next = await ring(headers);
+    const nextRecord = await recordOf(next.callId, 'completed');
+    expect(nextRecord.decision).toMatchObject({
+      rule: 'office-hours',
+      rules_version: v2,
+      action: { type: 'reject', status_code: 486 },
+    });
+    expect(fake.requests.map((r) => r.path)).toEqual([
+      `/v1/realtime/calls/${callId}/accept`,
+      `/v1/realtime/calls/${next.callId}/reject`,
+    ]);
+  });
+
   it('decides and records but sends nothing without an API key (dry mode)', async () => {
     await start({ apiKey: null });
     const { callId } = await ring([

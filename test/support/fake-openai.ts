@@ -12,8 +12,12 @@ export interface RecordedRequest {
   abortedByClient?: boolean;
 }
 
-/** How the fake answers one request: a status (and body), or `hang` to never answer. */
-export type Reply = { status: number; body?: unknown; delayMs?: number } | 'hang';
+/**
+ * How the fake answers one request: a status (and body), after `delayMs` or once `until`
+ * settles, or `hang` to never answer.
+ */
+export type Reply =
+  { status: number; body?: unknown; delayMs?: number; until?: Promise<unknown> } | 'hang';
 
 /**
  * A small HTTP server on loopback standing in for OpenAI's call control API. It records every
@@ -89,11 +93,13 @@ export class FakeOpenAI {
       }
       // A success has an empty body (sent chunked, under a JSON content type: the client must
       // not need to parse it); an error is a JSON document.
-      setTimeout(() => {
+      const answer = () => {
         res.writeHead(reply.status, { 'content-type': 'application/json' });
         if (reply.body !== undefined) res.write(JSON.stringify(reply.body));
         res.end();
-      }, reply.delayMs ?? 0);
+      };
+      if (reply.until) void reply.until.then(answer, answer);
+      else setTimeout(answer, reply.delayMs ?? 0);
     });
   }
 }
