@@ -117,7 +117,7 @@ if (straceMissing) {
   const syncsOf = (lines: string[], file: string, from: number, to: number) =>
     lines
       .slice(from, to)
-      .filter((line) => /^\d+ f(data)?sync\(/.test(line) && line.includes(`/${file}>`));
+      .filter((line) => /^\d+\s+f(data)?sync\(/.test(line) && line.includes(`/${file}>`));
 
   it.each([
     ['full', 1],
@@ -147,9 +147,10 @@ if (straceMissing) {
       new RegExp(`read.*POST /webhooks/openai.*${plain.headers['webhook-id']}`),
     );
     const ackPlain = at(lines, /write.*HTTP\/1\.1 200/, readPlain);
-    expect(syncsOf(lines, 'switchboard.db-wal', readPlain, ackPlain).length >= 1).toBe(
-      expectedSyncs === 1,
-    );
+    expect({
+      synced: syncsOf(lines, 'switchboard.db-wal', readPlain, ackPlain).length >= 1,
+      calls: lines.slice(readPlain, ackPlain + 1).map((line) => line.slice(0, 160)),
+    }).toEqual({ synced: expectedSyncs === 1, calls: expect.any(Array) });
 
     // The call: its record synced before the accept request leaves for OpenAI.
     const readCall = at(
@@ -157,6 +158,9 @@ if (straceMissing) {
       new RegExp(`read.*POST /webhooks/openai.*${call.headers['webhook-id']}`),
     );
     const control = at(lines, /(write|send).*POST \/v1\/realtime\/calls\/rtc_durable\//, readCall);
-    expect(syncsOf(lines, 'calls.db-wal', readCall, control).length >= 1).toBe(expectedSyncs === 1);
+    expect({
+      synced: syncsOf(lines, 'calls.db-wal', readCall, control).length >= 1,
+      calls: lines.slice(readCall, control + 1).map((line) => line.slice(0, 160)),
+    }).toEqual({ synced: expectedSyncs === 1, calls: expect.any(Array) });
   });
 });
