@@ -10,7 +10,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The package's own `prepare` script builds dist/ and needs the sources, which come later (so
+# that this layer stays cached while only code changes): scripts are skipped here, and the one
+# install script the service needs, better-sqlite3's native build, runs explicitly.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

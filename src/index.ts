@@ -26,6 +26,7 @@ export * from './response/dto/response-events.dto';
 export * from './realtime-call/dto/realtime-call-incoming.dto';
 export { CallsModule } from './calls/calls.module';
 export type { CallsModuleOptions } from './calls/calls.options';
+export type { CallControlOptions } from './calls/control/call-control.client';
 export { CALL_EVENTS, CallsService } from './calls/calls.service';
 export { RulesService } from './calls/rules/rules.service';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';

@@ -22,6 +22,10 @@ function instructions(): { stage: string; instruction: Instruction }[] {
   return result;
 }
 
+function packageJson(): { peerDependencies: Record<string, string> } {
+  return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+}
+
 const inStage = (stage: string, keyword: string) =>
   instructions()
     .filter((i) => i.stage === stage && i.instruction.keyword === keyword)
@@ -35,6 +39,30 @@ describe('Dockerfile', () => {
     expect(inStage('runtime', 'FROM')).toEqual(['node:20-bookworm-slim AS runtime']);
     expect(inStage('build', 'RUN').join(' ')).toMatch(/python3 make g\+\+/);
     expect(inStage('build', 'RUN').join(' ')).toContain('npm ci');
+  });
+
+  it('keeps the framework packages (peer dependencies) through the production prune', () => {
+    // They are peer and development dependencies, so that a host app brings its own; the image
+    // needs them too. `npm prune --omit=dev` removes what the lockfile marks as dev-only.
+    const lock = JSON.parse(readFileSync(join(__dirname, '..', 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const pruned = Object.keys(packageJson().peerDependencies).filter((name) => {
+      const entry = lock.packages[`node_modules/${name}`];
+      return !entry || entry.dev === true;
+    });
+    expect(pruned).toEqual([]);
+  });
+
+  it('installs before the sources arrive: no package scripts then, better-sqlite3 built explicitly', () => {
+    const runs = inStage('build', 'RUN');
+    const install = runs.findIndex((run) => run.includes('npm ci'));
+    expect(runs[install]).toMatch(/npm ci [^&]*--ignore-scripts/);
+    expect(runs[install]).toContain('npm rebuild better-sqlite3');
+    const steps = instructions().filter((i) => i.stage === 'build');
+    const sourcesAt = steps.findIndex((i) => i.instruction.args.startsWith('src '));
+    const installAt = steps.findIndex((i) => i.instruction.args.includes('npm ci'));
+    expect(installAt).toBeLessThan(sourcesAt);
   });
 
   it('ships production dependencies only, built in the image for its own platform', () => {
