@@ -55,7 +55,7 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
   }, 240_000);
 
   afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    await Promise.all(running.map(stop));
     await registry?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -109,7 +109,7 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
         },
       ]);
     }, 10_000);
-  });
+  }, 60_000);
 
   it('routes a call through CallsModule and streams it through EventStreamModule', async () => {
     const openai = await FakeOpenAI.start();
@@ -159,7 +159,7 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
     } finally {
       await openai.stop();
     }
-  });
+  }, 60_000);
 
   it('runs the service from the installed `switchboard` command', async () => {
     const command = join(app, 'node_modules', '.bin', 'switchboard');
@@ -183,8 +183,7 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
     expect(health.status).toBe(200);
     const delivery = ringingCall('rtc_library_service_1');
     expect(await deliverTo(Number(port), delivery)).toBe(200);
-    child.kill('SIGTERM');
-  });
+  }, 60_000);
 });
 
 /** A copy of the project as a clone has it, packed by npm; `prepare` builds `dist/` first. */
@@ -320,6 +319,15 @@ async function startHostApp(
         (line) => JSON.parse(line[1]) as Record<string, unknown>,
       ),
   };
+}
+
+/** Ends a child process and waits until it is gone (its files can then be removed). */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
 
 function collect(child: ChildProcess): { text: string } {
