@@ -11,6 +11,13 @@ runtime="$out/runtime"
 rm -rf "$build" "$runtime"
 mkdir -p "$build" "$runtime/data"
 
+image_node="$(sed -n 's/^FROM node:\([0-9]*\)-.* AS runtime$/\1/p' "$root/Dockerfile")"
+local_node="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$image_node" != "$local_node" ]; then
+  echo "note: the image runs Node $image_node, this runs Node $local_node (put Node $image_node first on PATH to match;"
+  echo "  on 24.19 or later, with npm_config_nodedir set to Node 24.18.1's headers, as .ci/run and the Dockerfile do)"
+fi
+
 echo "== build stage in $build"
 cp "$root/package.json" "$root/package-lock.json" "$build/"
 (cd "$build" && npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3)
