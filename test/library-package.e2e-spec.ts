@@ -82,6 +82,12 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
     expect(packedFiles.filter((file) => /\.spec\.|^dist\/.*\.tsbuildinfo$/.test(file))).toEqual([]);
   });
 
+  it('ships source maps that carry their sources, since src/ is not in the package', () => {
+    const installed = join(app, 'node_modules', '@switchboard-voice', 'switchboard');
+    const map = readJson(join(installed, 'dist', 'index.js.map')) as { sourcesContent?: string[] };
+    expect(map.sourcesContent?.[0]).toContain('export { WebhooksModule }');
+  });
+
   it("uses the app's own framework packages: one copy each, at the app's versions", () => {
     const installed = (name: string) => findInstalled(join(app, 'node_modules'), name);
     const host = hostAppDependencies();
