@@ -100,11 +100,18 @@ async function main() {
     const result = await run(seconds);
     await service.stop({ keep: true, signal: 'SIGTERM' });
     const dir = join(__dirname, '..', 'prof');
-    const file = readdirSync(dir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .map((f) => join(dir, f))
-      .sort()
-      .pop();
+    // The main thread's profile: CPU.<date>.<time>.<pid>.<thread 0>.<n>.cpuprofile (worker
+    // threads, such as the start-up integrity check, write their own).
+    const mainThread = new RegExp(
+      `^CPU\\.\\d+\\.\\d+\\.${service.child.pid}\\.0\\.\\d+\\.cpuprofile$`,
+    );
+    const file = join(
+      dir,
+      readdirSync(dir).find((f) => mainThread.test(f)) ??
+        (() => {
+          throw new Error(`no main-thread profile of pid ${service.child.pid} in ${dir}`);
+        })(),
+    );
     const { busy, byCategory, byFunction, total } = summarise(
       JSON.parse(readFileSync(file, 'utf8')),
     );

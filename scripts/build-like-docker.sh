@@ -11,9 +11,16 @@ runtime="$out/runtime"
 rm -rf "$build" "$runtime"
 mkdir -p "$build" "$runtime/data"
 
+image_node="$(sed -n 's/^FROM node:\([0-9]*\)-.* AS runtime$/\1/p' "$root/Dockerfile")"
+local_node="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$image_node" != "$local_node" ]; then
+  echo "note: the image runs Node $image_node, this runs Node $local_node (put Node $image_node first on PATH to match;"
+  echo "  on 24.19 or later, with npm_config_nodedir set to Node 24.18.1's headers, as .ci/run and the Dockerfile do)"
+fi
+
 echo "== build stage in $build"
 cp "$root/package.json" "$root/package-lock.json" "$build/"
-(cd "$build" && npm ci --no-audit --no-fund)
+(cd "$build" && npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3)
 cp "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/nest-cli.json" "$build/"
 cp -r "$root/src" "$build/src"
 (cd "$build" && npm run build && npm prune --omit=dev --no-audit --no-fund)
@@ -26,6 +33,13 @@ if [ -d "$runtime/node_modules/typescript" ] || [ -d "$runtime/node_modules/jest
   echo "development dependencies leaked into the runtime stage" >&2
   exit 1
 fi
+# The framework packages are peer dependencies (a host app brings its own): the service needs them.
+for peer in $(node -p 'Object.keys(require(process.argv[1]).peerDependencies).join(" ")' "$root/package.json"); do
+  if [ ! -f "$runtime/node_modules/$peer/package.json" ]; then
+    echo "the runtime stage lacks $peer (a peer dependency pruned as a development one?)" >&2
+    exit 1
+  fi
+done
 
 echo "== start as the image does, and probe /healthz"
 port="${PORT:-3917}"

@@ -38,6 +38,7 @@ export type { SipHeadersCut, SipHeaderDropReason } from './realtime-call/sip-hea
 export type { DeliveryFacts, ReplacedField } from './events/event-intake';
 export { CallsModule } from './calls/calls.module';
 export type { CallsModuleOptions } from './calls/calls.options';
+export type { CallControlOptions } from './calls/control/call-control.client';
 export { CallsService } from './calls/calls.service';
 export { CALL_EVENTS, CALL_EVENT_TYPES } from './events/call-event-types';
 export type { CallEvent, CallEventData, CallEventType } from './events/call-event-types';
