@@ -6,6 +6,7 @@ const autocannon = require('autocannon');
 const { readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { sign, BODIES } = require('./deliveries');
+const { startProcess } = require('./http');
 const { startService } = require('./service');
 
 const CATEGORIES = [
@@ -79,7 +80,14 @@ async function main() {
   const kind = process.argv[2] ?? 'response';
   const seconds = Number(process.argv[3] ?? 10);
   if (!BODIES[kind]) throw new Error('usage: npm run bench:profile [-- response|call] [seconds]');
-  const service = await startService({}, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=prof'] });
+  // A ringing call is routed and its control request sent to a fake OpenAI, as in the benchmark.
+  const fake = kind === 'call' ? await startProcess('fake-openai.js') : undefined;
+  const control = fake
+    ? { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fake.port}/v1` }
+    : {};
+  const service = await startService(control, {
+    nodeArgs: ['--cpu-prof', '--cpu-prof-dir=prof'],
+  });
   try {
     const run = (duration) =>
       autocannon({
@@ -127,6 +135,7 @@ async function main() {
     console.log(`\nprofile: ${file} (open it in Chrome DevTools, Performance tab)`);
   } finally {
     await service.stop();
+    await fake?.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import {
   DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
   SqliteStoreHealth,
 } from '../../common/sqlite/sqlite-store-health';
+import { GroupCommit } from '../../common/sqlite/group-commit';
 import { StoreReadiness } from '../../common/store/store-health';
 import {
   applySynchronous,
@@ -47,6 +48,12 @@ export interface SqliteCallStoreOptions {
 export class SqliteCallStore implements CallStore {
   private readonly db: Database.Database;
   private readonly health: SqliteStoreHealth;
+  private readonly writes: GroupCommit;
+  private readonly statements: {
+    insert: Database.Statement;
+    select: Database.Statement;
+    update: Database.Statement;
+  };
 
   /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(
@@ -62,21 +69,27 @@ export class SqliteCallStore implements CallStore {
       db.exec(SCHEMA);
     });
     this.health = new SqliteStoreHealth(this.db, 'call store', filename);
+    // Calls ringing at the same moment share one commit (one fsync under `full`).
+    this.writes = new GroupCommit(this.db, this.health);
+    this.statements = {
+      insert: this.db.prepare(
+        'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
+      ),
+      select: this.db.prepare('SELECT record FROM calls WHERE call_id = ?'),
+      update: this.db.prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?'),
+    };
   }
 
   async create(record: CallRecord): Promise<boolean> {
-    const result = this.health.write(() =>
-      this.db
-        .prepare(
-          'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
-        )
-        .run(record.call_id, record.status, JSON.stringify(record)),
+    const json = JSON.stringify(record);
+    const result = await this.writes.write(() =>
+      this.statements.insert.run(record.call_id, record.status, json),
     );
     return result.changes === 1;
   }
 
   async update(callId: string, patch: Partial<CallRecord>): Promise<void> {
-    this.modify(callId, (record) => ({ ...record, ...patch }));
+    await this.modify(callId, (record) => ({ ...record, ...patch }));
   }
 
   async appendOperatorAction(
@@ -89,29 +102,26 @@ export class SqliteCallStore implements CallStore {
     }));
   }
 
-  /** Read, change and write one record in a transaction, so no concurrent change is lost. */
+  /**
+   * Read, change and write one record inside the batch's transaction: the read and the write
+   * are one step on the connection, so no concurrent change is lost.
+   */
   private modify(
     callId: string,
     change: (record: CallRecord) => CallRecord,
-  ): CallRecord | undefined {
-    return this.health.write(() =>
-      this.db.transaction(() => {
-        const row = this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId) as
-          { record: string } | undefined;
-        if (!row) return undefined;
-        const record = change(JSON.parse(row.record) as CallRecord);
-        this.db
-          .prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?')
-          .run(record.status, JSON.stringify(record), callId);
-        return record;
-      })(),
-    );
+  ): Promise<CallRecord | undefined> {
+    return this.writes.write(() => {
+      const row = this.statements.select.get(callId) as { record: string } | undefined;
+      if (!row) return undefined;
+      const record = change(JSON.parse(row.record) as CallRecord);
+      this.statements.update.run(record.status, JSON.stringify(record), callId);
+      return record;
+    });
   }
 
   async get(callId: string): Promise<CallRecord | undefined> {
-    const row = this.health.read(() =>
-      this.db.prepare('SELECT record FROM calls WHERE call_id = ?').get(callId),
-    ) as { record: string } | undefined;
+    const row = this.health.read(() => this.statements.select.get(callId)) as
+      { record: string } | undefined;
     return row ? (JSON.parse(row.record) as CallRecord) : undefined;
   }
 
@@ -192,6 +202,7 @@ export class SqliteCallStore implements CallStore {
   }
 
   async close(): Promise<void> {
+    if (this.db.open) this.writes.flush();
     this.health.stop();
     if (this.db.open) this.db.close();
   }

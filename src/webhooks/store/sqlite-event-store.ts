@@ -4,6 +4,7 @@ import {
   DEFAULT_INTEGRITY_CHECK_BUDGET_MS,
   SqliteStoreHealth,
 } from '../../common/sqlite/sqlite-store-health';
+import { GroupCommit } from '../../common/sqlite/group-commit';
 import { StoreReadiness } from '../../common/store/store-health';
 import {
   AppendResult,
@@ -81,15 +82,6 @@ interface RunRow {
   updated_at: number;
 }
 
-interface QueuedWrite {
-  run: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Writes queued in one turn of the event loop share a transaction (group commit), up to this many. */
-const MAX_BATCH = 512;
-
 const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payload, e.received_at';
 
 /** The embedded default store: one SQLite file in WAL mode under `DATA_DIR`. */
@@ -110,11 +102,10 @@ export class SqliteEventStore implements EventStore {
     prune: Statement;
   };
   private readonly appendOne: (event: NewEvent, handlers: readonly string[]) => AppendResult;
-  private queue: QueuedWrite[] = [];
   private readonly listeners = new Set<(event: StoredEvent) => void>();
   /** Events inserted by the transaction being committed; announced once it is durable. */
   private committing: StoredEvent[] = [];
-  private flushScheduled = false;
+  private readonly writes: GroupCommit;
 
   /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(options: SqliteEventStoreOptions) {
@@ -128,6 +119,17 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA);
     });
     this.health = new SqliteStoreHealth(this.db, 'event store', options.filename);
+    this.writes = new GroupCommit(this.db, this.health, {
+      // Events are announced once durable, in commit order; a rolled-back batch announces none.
+      committed: () => {
+        const committed = this.committing;
+        this.committing = [];
+        for (const event of committed) this.announce(event);
+      },
+      rolledBack: () => {
+        this.committing = [];
+      },
+    });
     this.integrityCheckBudgetMs =
       options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS;
 
@@ -306,61 +308,12 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.health.stop();
-    this.flush();
+    if (this.db.open) this.writes.flush();
     if (this.db.open) this.db.close();
   }
 
-  /**
-   * Group commit: every write asked for in this turn of the event loop is committed in one
-   * transaction, and each caller's promise settles only after that commit. A commit per
-   * webhook would make the WAL write, not the request, the cost of a delivery.
-   */
   private write<T>(run: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length >= MAX_BATCH) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    try {
-      this.commit(batch);
-    } catch {
-      // The batch rolled back whole. Commit each write alone, so that one bad write (a replay
-      // of an event pruned meanwhile, say) fails only its own caller; a failing disk fails all,
-      // each as StoreUnavailableError (503), and readiness reports it until a write commits.
-      for (const item of batch) {
-        try {
-          this.commit([item]);
-        } catch (error) {
-          item.reject(this.health.failed(error, 'write'));
-        }
-      }
-    }
-  }
-
-  /** Runs the writes in one transaction; only once it is committed are callers answered. */
-  private commit(batch: QueuedWrite[]): void {
-    let results: unknown[];
-    try {
-      results = this.db.transaction(() => batch.map((item) => item.run()))();
-    } catch (error) {
-      this.committing = []; // rolled back: nothing was stored, nothing is announced
-      throw error;
-    }
-    this.health.writeSucceeded();
-    const committed = this.committing;
-    this.committing = [];
-    for (const event of committed) this.announce(event);
-    batch.forEach((item, index) => item.resolve(results[index]));
+    return this.writes.write(run);
   }
 }
 
