@@ -1,6 +1,6 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { boundRequestTimes } from './common/http/request-times';
@@ -99,7 +99,7 @@ function announce(config: SwitchboardConfig, url: string): void {
     );
     const port = new URL(url).port;
     logger.warn(
-      `send a correctly signed sample event with: ${port === '3000' ? '' : `PORT=${port} `}npm run demo (in a second terminal)`,
+      `send a correctly signed sample event with: ${demoCommand(config, port)} (in a second terminal)`,
     );
   }
   if (!config.openaiApiKey) {
@@ -120,6 +120,15 @@ function announce(config: SwitchboardConfig, url: string): void {
       ? 'admin API and event stream on (Authorization: Bearer $ADMIN_TOKEN)'
       : 'admin API and event stream off: set ADMIN_TOKEN to enable them',
   );
+}
+
+/** `npm run demo` with the settings it needs to find this service and its secret. */
+function demoCommand(config: SwitchboardConfig, port: string): string {
+  const env = [
+    ...(port === '3000' ? [] : [`PORT=${port}`]),
+    ...(config.dataDir === resolve('./data') ? [] : [`DATA_DIR=${config.dataDir}`]),
+  ];
+  return [...env, 'npm run demo'].join(' ');
 }
 
 function fail(message: string): never {

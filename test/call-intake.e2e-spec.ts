@@ -249,6 +249,37 @@ describe('call intake: a signed ringing call with odd data is acknowledged and d
     expect(record.adjustments).toBeUndefined();
   });
 
+  it('an extra field nested 5,000 levels deep is still decided, and stored as it arrived', async () => {
+    // JSON.parse reads any depth; a recursive walk of it overflows the stack (it was a 400).
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const callId = `rtc_intake_deep_${++calls}`;
+    const body = JSON.stringify(
+      sampleEvent('realtime.call.incoming', {
+        data: { call_id: callId, sip_headers: [FROM, GOLD], extra: 'DEEP' },
+      }),
+    ).replace('"DEEP"', deep);
+    const response = await t.deliver(signDelivery(body)).expect(200);
+    expect(response.body).toMatchObject({ received: true, duplicate: false });
+    const record = await decidedOnce(callId, 'accept');
+    // Compared as text: the test's own JSON.stringify would overflow on it too.
+    const stored = await admin(`/events/${record.event_id}`)
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done(null, text));
+      });
+    expect(stored.status).toBe(200);
+    expect(stored.body as unknown as string).toContain(`"extra":${deep}`);
+  });
+
+  it('an event of an unknown type nested 5,000 levels deep is stored and acknowledged', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const body = `{"id":"evt_deep_unknown","object":"event","created_at":${Math.floor(Date.now() / 1000)},"type":"x.future","data":${deep}}`;
+    const response = await t.deliver(signDelivery(body)).expect(200);
+    expect(response.body).toMatchObject({ received: true, duplicate: false, type: 'x.future' });
+  });
+
   it('an envelope without created_at or id is still decided; the replacement is noted', async () => {
     const { callId } = await ring(
       { sip_headers: [FROM, GOLD] },

@@ -33,3 +33,27 @@ export function shapeProblem(
   }
   return undefined;
 }
+
+/**
+ * Replaces every list or object nested deeper than `maxDepth` with `null`, in place, and says
+ * how many were replaced. Iterative, so any depth is safe: after it, recursive walkers are too.
+ */
+export function pruneDeeperThan(value: unknown, maxDepth: number): number {
+  const pending: { holder: Record<string, unknown> | unknown[]; depth: number }[] = [];
+  if (typeof value === 'object' && value !== null)
+    pending.push({ holder: value as Record<string, unknown>, depth: 0 });
+  let pruned = 0;
+  while (pending.length > 0) {
+    const { holder, depth } = pending.pop()!;
+    const entries = holder as Record<string, unknown>;
+    for (const key of Object.keys(entries)) {
+      const child = entries[key];
+      if (typeof child !== 'object' || child === null) continue;
+      if (depth + 1 >= maxDepth) {
+        entries[key] = null;
+        pruned += 1;
+      } else pending.push({ holder: child as Record<string, unknown>, depth: depth + 1 });
+    }
+  }
+  return pruned;
+}

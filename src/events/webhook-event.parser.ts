@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import sjson from 'secure-json-parse';
+import { DOCUMENT_LIMITS, pruneDeeperThan } from '../common/document-shape';
 import { DeliveryFacts, EventIntake, ReplacedField } from './event-intake';
 import {
   isKnownWebhookEventType,
@@ -70,6 +71,10 @@ export function parseWebhookEvent(
     ]);
   }
 
+  // class-transformer walks the body recursively: a body nested thousands of levels deep would
+  // overflow the stack and turn a signed event (a ringing call, say) into a 400. OpenAI nests a
+  // few levels; deeper values reach the DTO as null (the stored body keeps them).
+  pruneDeeperThan(plain, DOCUMENT_LIMITS.maxDepth);
   const dtoClass = isKnownWebhookEventType(type)
     ? WEBHOOK_EVENT_DTOS[type]
     : UnknownWebhookEventDto;

@@ -41,7 +41,7 @@ export function jsonBody(limits: BodyLimits): RequestHandler {
         return next();
       }
       if (text[0] !== '{' && text[0] !== '[') {
-        return refuse(400, 'the body is not valid JSON: it must be an object or a list');
+        return refuse(400, 'the body must be a JSON object or list');
       }
       try {
         req.body = sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' });
