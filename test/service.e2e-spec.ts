@@ -95,14 +95,14 @@ describe('the service (dist/main.js)', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await eventually(() => {
-        expect(output).toMatch(/PORT=\d+ npm run demo/);
+        expect(output).toMatch(/PORT=\d+ DATA_DIR=\S+ npm run demo/);
         expect(output).toContain('admin API and event stream on');
       }, 15_000);
     } catch (error) {
       child.kill('SIGKILL');
       throw error;
     }
-    const port = /PORT=(\d+) npm run demo/.exec(output)![1];
+    const port = /PORT=(\d+) DATA_DIR=\S+ npm run demo/.exec(output)![1];
     const stop = async () => {
       child.kill('SIGTERM');
       await exited;
