@@ -61,7 +61,8 @@ describe('parseWebhookEvent', () => {
     const unknown = parseWebhookEvent(
       `{"id":"evt_2","created_at":1,"type":"x.y","data":{"deep":${nested}}}`,
     );
-    let level: unknown = (unknown as { event: { data: { deep: unknown } } }).event.data.deep;
+    let level: unknown = (unknown as unknown as { event: { data: { deep: unknown } } }).event.data
+      .deep;
     let depth = 2; // data is level 1, deep level 2
     while (Array.isArray(level)) {
       level = level[0];
