@@ -77,26 +77,26 @@ function signingSecret() {
 
 function sampleBody(type) {
   const hex = () => randomUUID().replace(/-/g, '');
-  const data =
-    type === 'realtime.call.incoming'
-      ? {
-          call_id: `rtc_${hex()}`,
-          sip_headers: [
-            {
-              name: 'From',
-              value: '"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=9fx',
-            },
-            { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
-            { name: 'Call-ID', value: `${randomUUID()}@pbx.example.com` },
-          ],
-        }
-      : { id: `obj_${hex()}` };
+  const sipHeaders = [
+    { name: 'From', value: '"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=9fx' },
+    { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+    { name: 'Call-ID', value: `${randomUUID()}@pbx.example.com` },
+  ];
+  const calls = {
+    'realtime.call.incoming': () => ({ call_id: `rtc_${hex()}`, sip_headers: sipHeaders }),
+    'live.transport.incoming': () => ({
+      type: 'sip',
+      session_id: `live_${hex()}`,
+      sip_headers: sipHeaders,
+    }),
+    'live.call.incoming': () => ({ session_id: `live_${hex()}`, sip_headers: sipHeaders }),
+  };
   return {
     id: `evt_${hex()}`,
     object: 'event',
     created_at: Math.floor(Date.now() / 1000),
     type,
-    data,
+    data: calls[type] ? calls[type]() : { id: `obj_${hex()}` },
   };
 }
 
