@@ -14,6 +14,7 @@ import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-de
 import { CallsModuleOptions } from './calls.options';
 import { CallsService } from './calls.service';
 import { CallControlClient } from './control/call-control.client';
+import { CallSurfaces } from './surfaces/call-surfaces';
 import { RulesController } from './rules/rules.controller';
 import { RulesService } from './rules/rules.service';
 import { CALL_STORE, CallStore } from './store/call-store';
@@ -45,6 +46,7 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
       inject: [CALLS_MODULE_OPTIONS],
       useFactory: (options: CallsModuleOptions) => new CallControlClient(options.callControl ?? {}),
     },
+    CallSurfaces,
     RulesService,
     CallsService,
   ],

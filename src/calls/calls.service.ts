@@ -10,7 +10,8 @@ import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context'
 import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
 import { CALLS_MODULE_OPTIONS } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
-import { CallControlClient, ControlRequest } from './control/call-control.client';
+import { CallSurfaces } from './surfaces/call-surfaces';
+import { ControlRequest, sendThrough } from './surfaces/call-surface';
 import { RenderedAction } from './rules/route-action';
 import { RulesService } from './rules/rules.service';
 import { addressPart, CallFacts, deriveCallFacts } from './sip/call-facts';
@@ -36,7 +37,7 @@ export class CallsService {
 
   constructor(
     private readonly rules: RulesService,
-    private readonly control: CallControlClient,
+    private readonly surfaces: CallSurfaces,
     private readonly publisher: SwitchboardEventPublisher,
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
@@ -61,7 +62,7 @@ export class CallsService {
       event_seq: context.seq,
       sip_headers: headers,
       ...(adjustments ? { adjustments } : {}),
-      status: this.control.dryRun ? 'dry_run' : 'acting',
+      status: this.surfaces.dryRun ? 'dry_run' : 'acting',
       decision,
       openai: null,
       timings: {
@@ -76,7 +77,7 @@ export class CallsService {
       this.logger.warn(`call ${callId} was already routed; event ${event.id} ignored`);
       return;
     }
-    const sending = this.control.send(callId, decision.action);
+    const sending = sendThrough(this.surfaces.get('realtime'), callId, decision.action);
     this.logger.log(this.describeRoute(callId, facts, decision, adjustments));
     this.metrics?.routingDecisions.inc({
       rule: decision.rule ?? `(${decision.route})`,
@@ -88,7 +89,7 @@ export class CallsService {
       rule: decision.rule,
       action: decision.action,
       rules_version: decision.rules_version,
-      dry_run: this.control.dryRun,
+      dry_run: this.surfaces.dryRun,
       ...(adjustments ? { adjustments } : {}),
     });
     const outcome = await sending;
@@ -125,7 +126,7 @@ export class CallsService {
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
   ): Promise<{ record: CallRecord; outcome: ControlOutcome | undefined } | undefined> {
     if (!(await this.store.get(callId))) return undefined;
-    const outcome = await this.control.send(callId, request);
+    const outcome = await sendThrough(this.surfaces.get('realtime'), callId, request);
     this.observeControl(request.type, statusOf(outcome), outcome);
     // Appended in one store transaction: two operators acting at once both get recorded.
     const record = await this.store.appendOperatorAction(callId, {
@@ -218,7 +219,7 @@ export class CallsService {
       addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0];
     const to = addressPart(facts, 'called', 'number')[0];
     const route = decision.rule ?? `(${decision.route})`;
-    const dry = this.control.dryRun ? ' (dry run: not sent)' : '';
+    const dry = this.surfaces.dryRun ? ' (dry run: not sent)' : '';
     return `call ${callId} from ${this.shown(from)} to ${this.shown(to)}: ${route} -> ${decision.action.type}${dry}${describeAdjustments(adjustments)}`;
   }
 
