@@ -1,21 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
-import { stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { CallsHarness, Json } from './support/calls-harness';
 import { FakeOpenAI } from './support/fake-openai';
-import { withMeetingPoint } from './support/meeting-point-store';
-import { createTestApp, eventually, TestApp } from './support/test-app';
+import { createTestApp, eventually } from './support/test-app';
 import {
   liveAnnouncement,
   PhysicalCall,
   physicalCall,
   realtimeAnnouncement,
 } from './support/twin-calls';
-
-const TOKEN = 'twins-admin-token';
 
 /** Rules written before the Live surface existed: an accept is a Realtime session. */
 const RULES = {
@@ -35,58 +31,28 @@ const RULES = {
   ],
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
 describe('twins: one physical call announced on both surfaces gets one decision and one control request', () => {
   let fake: FakeOpenAI;
-  let t: TestApp | undefined;
   let dir: string;
-  let callStore: ReturnType<typeof withMeetingPoint>;
+  let app: CallsHarness;
 
-  async function start(options: { twinWaitMs?: number; dataDir?: boolean } = {}) {
-    const rulesFile = join(dir, 'rules.yaml');
-    writeFileSync(rulesFile, stringify(RULES));
-    callStore = withMeetingPoint(new SqliteCallStore(join(dir, 'calls.db')));
-    t = await createTestApp({
-      options: { adminToken: TOKEN },
-      storeFile: join(dir, 'switchboard.db'),
-      imports: [
-        CallsModule.forRoot({
-          store: callStore.store,
-          rulesFile,
-          twinWaitMs: options.twinWaitMs ?? 5000,
-          callControl: {
-            apiKey: 'sk-test',
-            baseURL: fake.baseURL,
-            attemptTimeoutMs: 1000,
-            retryBaseMs: 10,
-          },
-        }),
-      ],
-    });
-    return t;
-  }
-
-  /** Stops the app as a deploy would, the call store with it: what is on disk stays. */
-  async function stop() {
-    await t?.close();
-    await callStore.store.close();
-    t = undefined;
-  }
+  const start = (options: { twinWaitMs?: number } = {}) => app.start({ rules: RULES, ...options });
+  const stop = () => app.stop();
+  const admin = (method: 'get' | 'post', path: string) => app.admin(method, path);
+  const recordOf = (id: string, status: string) => app.recordOf(id, status);
+  const bothHandled = (count: number) => app.announcementsHandled(count);
+  const t = () => app.t;
 
   beforeEach(async () => {
     fake = await FakeOpenAI.start();
     dir = mkdtempSync(join(tmpdir(), 'switchboard-twins-'));
+    app = new CallsHarness(dir, fake);
   });
   afterEach(async () => {
     await stop();
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  const admin = (method: 'get' | 'post', path: string) =>
-    request(t!.app.getHttpServer())[method](path).set('Authorization', `Bearer ${TOKEN}`);
 
   /** Offers the call at the fake (so that a second accept would fail there) and returns it. */
   function ringing(options: Parameters<typeof physicalCall>[0] = {}): PhysicalCall {
@@ -95,38 +61,14 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     return call;
   }
 
-  async function recordOf(id: string, status: string): Promise<Json> {
-    let record: Json = {};
-    await eventually(async () => {
-      record = (await admin('get', `/calls/${id}`).expect(200)).body as Json;
-      expect(record.status).toBe(status);
-    }, 10_000);
-    return record;
-  }
-
-  /** Both announcements are stored and the call handler is done with each. */
-  async function bothHandled(count: number) {
-    await eventually(async () => {
-      const events = await t!.store.list({ type: '*', limit: 100 });
-      const announcements = events.filter(
-        (e) => e.type !== 'call.routed' && !e.type.startsWith('call.'),
-      );
-      expect(announcements).toHaveLength(count);
-      for (const event of announcements) {
-        const runs = (await t!.store.find(String(event.seq)))!.runs;
-        expect(runs.find((run) => run.handler === 'CallsService.onIncomingCall')?.status).toBe(
-          'done',
-        );
-      }
-    }, 10_000);
-  }
-
   it('Realtime first, then Live: accepted once on Realtime; the Live twin is recorded on the same call', async () => {
     await start();
     const call = ringing();
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
     await recordOf(call.realtimeId, 'completed');
-    await t!.deliver(liveAnnouncement(call, { sip_media_security: 'srtp' })).expect(200);
+    await t()
+      .deliver(liveAnnouncement(call, { sip_media_security: 'srtp' }))
+      .expect(200);
     await bothHandled(2);
 
     expect(fake.requests.map((r) => r.path)).toEqual([
@@ -154,12 +96,12 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('Live first, with rules that accept on Realtime: waits for the Realtime twin, then accepts once on Realtime', async () => {
     await start();
     const call = ringing();
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     const waiting = await recordOf(call.liveId, 'waiting');
     expect(waiting.surface).toBeUndefined();
     expect(fake.requests).toHaveLength(0);
 
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
     const record = await recordOf(call.realtimeId, 'completed');
     await bothHandled(2);
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([
@@ -181,11 +123,11 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     await start();
     const calls = Array.from({ length: 8 }, () => ringing());
     // Every claim of the sixteen announcements meets at the store, then they run together.
-    callStore.arm(16);
+    app.callStore.arm(16);
     await Promise.all(
       calls.flatMap((call) => [
-        t!.deliver(liveAnnouncement(call)).expect(200),
-        t!.deliver(realtimeAnnouncement(call)).expect(200),
+        t().deliver(liveAnnouncement(call)).expect(200),
+        t().deliver(realtimeAnnouncement(call)).expect(200),
       ]),
     );
     await bothHandled(16);
@@ -205,13 +147,15 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('a twin redelivered (another webhook-id), and the first redelivered too: still one request, nothing changed', async () => {
     await start();
     const call = ringing();
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     await bothHandled(2);
     const before = await recordOf(call.realtimeId, 'completed');
-    await t!.deliver(liveAnnouncement(call)).expect(200);
-    await t!.deliver(liveAnnouncement(call, {}, 'live.call.incoming')).expect(200);
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
+    await t()
+      .deliver(liveAnnouncement(call, {}, 'live.call.incoming'))
+      .expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
     await bothHandled(5);
     expect(fake.requests).toHaveLength(1);
     const after = await recordOf(call.realtimeId, 'completed');
@@ -221,7 +165,7 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('a twin that never comes: a Realtime-only call is accepted at once, without waiting', async () => {
     await start({ twinWaitMs: 5000 });
     const call = ringing();
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
     const record = await recordOf(call.realtimeId, 'completed');
     expect(record.timings.waited_for_twin_ms).toBeUndefined();
     expect(Object.keys(record.surfaces)).toEqual(['realtime']);
@@ -233,7 +177,7 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('a twin that never comes: a Live-only call whose rule accepts on Realtime waits out the window, then takes on_error on Live', async () => {
     await start({ twinWaitMs: 200 });
     const call = ringing();
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     const record = await recordOf(call.liveId, 'completed');
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([
       [`/v1/live/sessions/${call.liveId}/reject`, { status_code: 500 }],
@@ -254,13 +198,13 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('a reject or a refer goes to the surface whose announcement came first, with no wait', async () => {
     await start();
     const spam = ringing({ extraHeaders: [{ name: 'X-Spam', value: '9' }] });
-    await t!.deliver(liveAnnouncement(spam)).expect(200);
+    await t().deliver(liveAnnouncement(spam)).expect(200);
     await recordOf(spam.liveId, 'completed');
     const desk = ringing({ extraHeaders: [{ name: 'X-Desk', value: '1' }] });
-    await t!.deliver(realtimeAnnouncement(desk)).expect(200);
+    await t().deliver(realtimeAnnouncement(desk)).expect(200);
     await recordOf(desk.realtimeId, 'completed');
-    await t!.deliver(realtimeAnnouncement(spam)).expect(200);
-    await t!.deliver(liveAnnouncement(desk)).expect(200);
+    await t().deliver(realtimeAnnouncement(spam)).expect(200);
+    await t().deliver(liveAnnouncement(desk)).expect(200);
     await bothHandled(4);
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([
       [`/v1/live/sessions/${spam.liveId}/reject`, { status_code: 486 }],
@@ -272,8 +216,8 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     await start();
     const call = ringing({ sharedId: true });
     expect(call.liveId).toBe(call.realtimeId);
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     await bothHandled(2);
     const record = await recordOf(call.realtimeId, 'completed');
     expect(record.surfaces.live).toMatchObject({ id: call.realtimeId, paired_by: 'shared_id' });
@@ -293,8 +237,8 @@ describe('twins: one physical call announced on both surfaces gets one decision 
           : header,
       ),
     };
-    await t!.deliver(realtimeAnnouncement(first)).expect(200);
-    await t!.deliver(liveAnnouncement(second)).expect(200);
+    await t().deliver(realtimeAnnouncement(first)).expect(200);
+    await t().deliver(liveAnnouncement(second)).expect(200);
     await recordOf(first.realtimeId, 'completed');
     // Its own call: these rules accept on Realtime only, so on Live it takes on_error.
     const other = await recordOf(second.liveId, 'completed');
@@ -309,12 +253,12 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('an operator hangup goes to the surface that answered the call', async () => {
     await start();
     const desk = ringing({ extraHeaders: [{ name: 'X-Desk', value: '1' }] });
-    await t!.deliver(liveAnnouncement(desk)).expect(200);
+    await t().deliver(liveAnnouncement(desk)).expect(200);
     await recordOf(desk.liveId, 'completed');
     // The referred call stays up at the fake only until the refer: offer a fresh one to hang up.
     const call = ringing();
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     await bothHandled(3);
     await admin('post', `/calls/${call.liveId}/hangup`).expect(200);
     expect(fake.requests.map((r) => r.path)).toEqual([
@@ -336,12 +280,12 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   it('a restart between the twins: the twin arriving after it is recorded on the call, not routed again', async () => {
     await start();
     const call = ringing();
-    await t!.deliver(realtimeAnnouncement(call)).expect(200);
+    await t().deliver(realtimeAnnouncement(call)).expect(200);
     await recordOf(call.realtimeId, 'completed');
     await stop();
 
     await start();
-    await t!.deliver(liveAnnouncement(call)).expect(200);
+    await t().deliver(liveAnnouncement(call)).expect(200);
     await eventually(async () => {
       const record = (await admin('get', `/calls/${call.realtimeId}`).expect(200)).body as Json;
       expect(record.surfaces.live).toMatchObject({ id: call.liveId, paired_by: 'sip_call_id' });

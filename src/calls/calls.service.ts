@@ -10,7 +10,7 @@ import { CallsModuleOptions } from './calls.options';
 import { DEFAULT_TWIN_WAIT_MS } from './twins/twin-wait';
 import { CompiledRuleSet, Decision } from './rules/rule-set';
 import { RulesService } from './rules/rules.service';
-import { CallFacts, deriveCallFacts } from './sip/call-facts';
+import { CallFacts, CallOfferFacts, deriveCallFacts } from './sip/call-facts';
 import {
   CALL_STORE,
   CallRecord,
@@ -27,8 +27,9 @@ import {
 } from './surfaces/call-offer';
 import { ControlRequest, sendThrough } from './surfaces/call-surface';
 import { CallSurfaces } from './surfaces/call-surfaces';
-import { planSurface, SurfacePlan } from './surfaces/surface-plan';
-import { SurfaceName } from './surfaces/surface-name';
+import { settleOnSurface } from './surfaces/settle-surface';
+import { planSurface } from './surfaces/surface-plan';
+import { otherSurface, SurfaceName } from './surfaces/surface-name';
 import { announcedSurfaces } from './twins/announced-surfaces';
 import { physicalCallKey } from './twins/physical-call-key';
 import { TwinRendezvous } from './twins/twin-rendezvous';
@@ -93,8 +94,15 @@ export class CallsService {
       return;
     }
     const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
-    const { facts, decision } = this.decide(set, offer.id, offer.sipHeaders);
-    const plan = planSurface(decision.action, [offer.surface], this.twinWaitMs > 0);
+    const twinMayCome = this.twinWaitMs > 0;
+    const { facts, decision } = this.decide(set, offer.id, offer.sipHeaders, {
+      surfaces: [offer.surface],
+      mediaSecurity: offer.mediaSecurity,
+      twinMayCome,
+    });
+    const waitFor = twinToWaitFor(decision, facts, [offer.surface], twinMayCome);
+    // Without a wait, the surface is settled now and written with the record: one write.
+    const settled = waitFor ? undefined : settleOnSurface(set, facts, decision, [offer.surface]);
     const arrival: SurfaceArrival = {
       id: offer.id,
       event_type: event.type,
@@ -110,8 +118,8 @@ export class CallsService {
       event_seq: context.seq,
       sip_headers: offer.sipHeaders,
       ...(offer.adjustments ? { adjustments: offer.adjustments } : {}),
-      status: plan.kind === 'wait' ? 'waiting' : this.surfaces.dryRun ? 'dry_run' : 'acting',
-      decision,
+      status: waitFor ? 'waiting' : this.surfaces.dryRun ? 'dry_run' : 'acting',
+      decision: settled?.decision ?? decision,
       openai: null,
       timings: {
         received_at: arrival.received_at,
@@ -119,14 +127,16 @@ export class CallsService {
       },
       operator_actions: [],
       surfaces: { [offer.surface]: arrival },
-      ...(plan.kind === 'send' ? { surface: plan.surface } : {}),
+      ...(settled ? { surface: settled.surface } : {}),
     };
     // One record per physical call: a twin or a redelivery finds it and routes nothing.
     const announcement = { surface: offer.surface, id: offer.id, pairKey: physicalCallKey(facts) };
     const claimed = await this.store.claim(record, announcement, arrival);
     if (claimed.outcome === 'twin') return this.noteTwin(claimed.record, offer);
     if (claimed.outcome === 'seen') return this.seenAgain(claimed.record, event.id, context);
-    await this.carryOut(record, plan, { set, facts, receivedAt: context.receivedAt });
+    const decisionContext = { set, facts, receivedAt: context.receivedAt };
+    if (settled) await this.send(record, settled.surface, settled.request, decisionContext);
+    else await this.afterTwin(record, waitFor!, decisionContext);
   }
 
   /**
@@ -137,12 +147,13 @@ export class CallsService {
     set: CompiledRuleSet,
     callId: string,
     headers: readonly { name: string; value: string }[],
+    offer: Omit<CallOfferFacts, 'readTwinFacts'>,
   ): { facts: CallFacts; decision: Decision } {
     try {
-      const facts = deriveCallFacts(callId, headers, set.defaultCountry);
+      const facts = deriveCallFacts(callId, headers, set.defaultCountry, offer);
       return { facts, decision: set.decide(facts, this.now()) };
     } catch (error) {
-      const facts = deriveCallFacts(callId, [], set.defaultCountry);
+      const facts = deriveCallFacts(callId, [], set.defaultCountry, offer);
       const decision = set.onError(facts, {
         matched: null,
         rules_before: [],
@@ -154,68 +165,50 @@ export class CallsService {
   }
 
   /**
-   * Sends the call's one control request, as the decider. When the plan is to wait for the
-   * other surface's announcement, waits (at most what is left of `twinWaitMs` since the first
-   * announcement), then plans again with what has arrived; a decision that no announced surface
-   * can carry falls back to `on_error`.
+   * The decider of a call that waits for its twin: waits for `waitFor`'s announcement (at most
+   * what is left of `twinWaitMs` since the first one); if the twin came, the call is decided
+   * again knowing both. Then the decision goes to its surface, or falls back to `on_error` when
+   * no announced surface can carry it. Nothing was sent before.
    */
-  private async carryOut(
+  private async afterTwin(
     record: CallRecord,
-    initial: SurfacePlan,
+    waitFor: SurfaceName,
     context: DecisionContext,
   ): Promise<void> {
     const callId = record.call_id;
-    let plan = initial;
-    let current = record;
-    let waitedMs: number | undefined;
-    if (plan.kind === 'wait') {
-      const wanted = plan.surface;
-      const started = Date.now();
-      const left = this.twinWaitMs - (started - context.receivedAt);
-      await this.twins.awaitTwin(callId, left, async () =>
-        Boolean((await this.store.get(callId))?.surfaces[wanted]),
-      );
-      waitedMs = Date.now() - started;
-      current = (await this.store.get(callId)) ?? record;
-      plan = planSurface(record.decision.action, announcedSurfaces(current), false);
-    }
     let decision = record.decision;
-    if (plan.kind === 'unusable') {
-      decision = context.set.onError(context.facts, {
-        ...decision.explanation,
-        error: plan.reason,
-      });
-      plan = planSurface(decision.action, announcedSurfaces(current), false);
-      if (plan.kind !== 'send') {
-        // on_error cannot be carried out here either (an accept for the other surface).
-        decision = { ...decision, action: { type: 'reject', status_code: 500 } };
-        plan = planSurface(decision.action, announcedSurfaces(current), false);
-      }
+    let facts = context.facts;
+    const started = Date.now();
+    const left = this.twinWaitMs - (started - context.receivedAt);
+    await this.twins.awaitTwin(callId, left, async () =>
+      Boolean((await this.store.get(callId))?.surfaces[waitFor]),
+    );
+    const waitedMs = Date.now() - started;
+    const current = (await this.store.get(callId)) ?? record;
+    const announced = announcedSurfaces(current);
+    if (announced.length > 1) {
+      ({ facts, decision } = this.decide(context.set, callId, record.sip_headers, {
+        surfaces: announced,
+        mediaSecurity: mediaSecurityOf(current),
+        twinMayCome: false,
+      }));
     }
-    if (plan.kind !== 'send') throw new Error(`call ${callId}: no surface to answer on`);
-    const timings = {
-      ...record.timings,
-      ...(waitedMs === undefined ? {} : { waited_for_twin_ms: waitedMs }),
+    const settled = settleOnSurface(context.set, facts, decision, announced);
+    const timings = { ...record.timings, waited_for_twin_ms: waitedMs };
+    const patch = {
+      status: this.surfaces.dryRun ? ('dry_run' as const) : ('acting' as const),
+      decision: settled.decision,
+      surface: settled.surface,
+      timings,
     };
-    if (record.status === 'waiting' || decision !== record.decision) {
-      // Leaving `waiting` is a compare-and-set: exactly one sender, even after a restart.
-      const committed = await this.store.update(
-        callId,
-        {
-          status: this.surfaces.dryRun ? 'dry_run' : 'acting',
-          decision,
-          surface: plan.surface,
-          timings,
-        },
-        record.status,
-      );
-      if (!committed) {
-        this.logger.warn(`call ${callId} was decided meanwhile by another run; not sent again`);
-        return;
-      }
+    // Leaving `waiting` is a compare-and-set: exactly one sender, even after a restart.
+    const committed = await this.store.update(callId, patch, 'waiting');
+    if (!committed) {
+      this.logger.warn(`call ${callId} was decided meanwhile by another run; not sent again`);
+      return;
     }
-    const sent = { ...current, decision, surface: plan.surface, timings };
-    await this.send(sent, plan.surface, plan.request as DecisionRequest, context, waitedMs);
+    const sent = { ...current, ...patch };
+    await this.send(sent, settled.surface, settled.request, { ...context, facts }, waitedMs);
   }
 
   private async send(
@@ -223,7 +216,7 @@ export class CallsService {
     surface: SurfaceName,
     request: DecisionRequest,
     context: DecisionContext,
-    waitedMs: number | undefined,
+    waitedMs?: number,
   ): Promise<void> {
     const callId = record.call_id;
     const { decision } = record;
@@ -286,10 +279,16 @@ export class CallsService {
     if (record.event_seq === context.seq && record.status === 'waiting') {
       this.logger.log(`call ${record.call_id}: resuming its decision after a restart`);
       const set = this.rules.current.set;
-      const facts = this.decide(set, record.call_id, record.sip_headers).facts;
-      const plan = planSurface(record.decision.action, announcedSurfaces(record), true);
+      const announced = announcedSurfaces(record);
+      const offer = { surfaces: announced, mediaSecurity: mediaSecurityOf(record) };
+      const { facts, decision } = this.decide(set, record.call_id, record.sip_headers, {
+        ...offer,
+        twinMayCome: true,
+      });
+      // The other surface, or the preferred one: whichever the decision is waiting for.
+      const waitFor = twinToWaitFor(decision, facts, announced, true) ?? otherSurface(announced[0]);
       const receivedAt = Date.parse(record.timings.received_at);
-      return this.carryOut(record, plan, { set, facts, receivedAt });
+      return this.afterTwin(record, waitFor, { set, facts, receivedAt });
     }
     await this.settleInterrupted(record, context);
     this.logger.warn(`call ${record.call_id} was already routed; event ${eventId} ignored`);
@@ -409,6 +408,29 @@ export class CallsService {
       this.logger.error(`could not publish ${type}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * The surface whose announcement the decision should wait for, if any: the one its accept
+ * prefers when that has not announced the call yet, or the other one when a rule read a fact
+ * the twin could change (`call.surfaces`, a `sip_media_security` not said yet).
+ */
+function twinToWaitFor(
+  decision: Decision,
+  facts: CallFacts,
+  announced: SurfaceName[],
+  mayWait: boolean,
+): SurfaceName | undefined {
+  if (!mayWait || announced.length > 1) return undefined;
+  const plan = planSurface(decision.action, announced, true);
+  if (plan.kind === 'wait') return plan.surface;
+  return facts.offer.readTwinFacts ? otherSurface(announced[0]) : undefined;
+}
+
+/** What the announcements say about the media's security: the first that says anything. */
+function mediaSecurityOf(record: CallRecord): string | undefined {
+  return Object.values(record.surfaces).find((arrival) => arrival?.sip_media_security)
+    ?.sip_media_security;
 }
 
 /** What OpenAI's answer means for the call: none (dry run), done, caller gone, or failed. */

@@ -15,12 +15,26 @@ export class AcceptedActionDto {
   @ApiProperty({ enum: ['accept'] })
   type!: 'accept';
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'the session config sent to OpenAI, every template filled in',
+    description:
+      'the session config sent to OpenAI, every template filled in (a Realtime session, or, in `request`, the session of the surface it goes to)',
   })
-  session!: Record<string, unknown>;
+  session?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: {
+      realtime: { type: 'object', additionalProperties: true },
+      live: { type: 'object', additionalProperties: true },
+    },
+    description: 'an accept that names its surfaces: the session config of each',
+  })
+  sessions?: Record<string, Record<string, unknown>>;
+
+  @ApiPropertyOptional({ enum: SURFACE_NAMES, description: 'the surface the accept prefers' })
+  prefer?: SurfaceName;
 }
 
 export class RejectedActionDto {
@@ -100,8 +114,23 @@ export class DecisionDto implements Decision {
   rules_version!: string;
 }
 
-/** `POST /rules/evaluate`: the decision, with every rule explained, and the rule set's warnings. */
+/**
+ * `POST /rules/evaluate`: the decision, with every rule explained, where it goes (`surface`,
+ * `request`), and the rule set's warnings.
+ */
 export class EvaluationDto extends DecisionDto {
+  @ApiProperty({
+    enum: SURFACE_NAMES,
+    description: 'the surface the request goes to, among those that announced the call',
+  })
+  surface!: SurfaceName;
+
+  @ApiProperty({
+    ...RENDERED_ACTION,
+    description: 'what is sent there: for an accept, the session of that surface',
+  })
+  request!: RenderedAction;
+
   @ApiProperty({ type: [String] })
   warnings!: string[];
 }

@@ -10,3 +10,8 @@ export type SurfaceName = (typeof SURFACE_NAMES)[number];
 export function isSurfaceName(value: unknown): value is SurfaceName {
   return value === 'realtime' || value === 'live';
 }
+
+/** The surface that is not this one. */
+export function otherSurface(surface: SurfaceName): SurfaceName {
+  return surface === 'realtime' ? 'live' : 'realtime';
+}

@@ -11,12 +11,24 @@ export type SurfacePlan =
   /** No surface the action can use announced the call: the rules' fallback decides. */
   | { kind: 'unusable'; reason: string };
 
-/** The surfaces an accept can answer on, most preferred first, each with its session. */
+/**
+ * The surfaces an accept can answer on, most preferred first, each with its session: the one it
+ * `prefer`s, else the one that announced the call first (no waiting), then the other.
+ */
 export function acceptChoices(
   action: Extract<RenderedAction, { type: 'accept' }>,
+  announced: readonly SurfaceName[],
 ): { surface: SurfaceName; session: Record<string, unknown> }[] {
   // Every accept written before the Live surface existed is a Realtime session.
-  return [{ surface: 'realtime', session: action.session }];
+  if ('session' in action) return [{ surface: 'realtime', session: action.session }];
+  const rank = (surface: SurfaceName) => {
+    if (surface === action.prefer) return -1;
+    const position = announced.indexOf(surface);
+    return position < 0 ? announced.length : position;
+  };
+  return (Object.entries(action.sessions) as [SurfaceName, Record<string, unknown>][])
+    .map(([surface, session]) => ({ surface, session }))
+    .sort((a, b) => rank(a.surface) - rank(b.surface));
 }
 
 /**
@@ -31,7 +43,7 @@ export function planSurface(
   mayWait: boolean,
 ): SurfacePlan {
   if (action.type !== 'accept') return { kind: 'send', surface: announced[0], request: action };
-  const choices = acceptChoices(action);
+  const choices = acceptChoices(action, announced);
   for (const choice of choices) {
     if (announced.includes(choice.surface)) {
       return {
