@@ -295,6 +295,17 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     ]);
   });
 
+  it('a Live transport that is not SIP is stored and handed to handlers, but not routed', async () => {
+    await start();
+    const call = ringing();
+    await t()
+      .deliver(liveAnnouncement(call, { type: 'webrtc' }))
+      .expect(200);
+    await bothHandled(1);
+    await admin('get', `/calls/${call.liveId}`).expect(404);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('CallsModule refuses a twin wait outside 0 to 5000 ms, naming the option', async () => {
     for (const twinWaitMs of [-1, 5001, Number.NaN]) {
       await expect(
