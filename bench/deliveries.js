@@ -48,6 +48,45 @@ function responseCompletedBody() {
   });
 }
 
+/**
+ * One ringing phone as a project subscribed to both surfaces receives it: the same INVITE
+ * announced as `realtime.call.incoming` and as `live.transport.incoming`, each with its own id.
+ */
+function twinCallBodies({ realtimeId = `rtc_${hex()}`, liveId = `live_${hex()}` } = {}) {
+  const realtime = JSON.parse(incomingCallBody());
+  realtime.data.call_id = realtimeId;
+  const live = {
+    id: `evt_${hex()}`,
+    object: 'event',
+    created_at: realtime.created_at,
+    type: 'live.transport.incoming',
+    data: { type: 'sip', session_id: liveId, sip_headers: realtime.data.sip_headers },
+  };
+  return [JSON.stringify(realtime), JSON.stringify(live)];
+}
+
+/**
+ * Bodies for a twins load: each call's Realtime announcement, then its Live one, so that under
+ * concurrent connections the twins of a call arrive together. `calls()` counts the calls begun.
+ */
+function twinsSource() {
+  let pending;
+  let calls = 0;
+  const next = () => {
+    if (pending) {
+      const body = pending;
+      pending = undefined;
+      return body;
+    }
+    calls += 1;
+    const [realtime, live] = twinCallBodies();
+    pending = live;
+    return realtime;
+  };
+  next.calls = () => calls;
+  return next;
+}
+
 const BODIES = { call: incomingCallBody, response: responseCompletedBody };
 
 function makeDeliveries(count, kind = 'call') {
@@ -60,5 +99,7 @@ module.exports = {
   makeDeliveries,
   incomingCallBody,
   responseCompletedBody,
+  twinCallBodies,
+  twinsSource,
   sign,
 };

@@ -2,12 +2,13 @@
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
 const { join } = require('node:path');
-const { sign, BODIES } = require('./deliveries');
+const { sign, BODIES, twinsSource } = require('./deliveries');
 const { startService } = require('./service');
 
 /** A baseline or helper server from bench/servers, announcing `LISTENING <port>`. */
-function startProcess(file) {
+function startProcess(file, env = {}) {
   const child = spawn(process.execPath, [join(__dirname, 'servers', file)], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -39,7 +40,8 @@ function startProcess(file) {
  * duplicates). Switchboard's replies are checked: any that is not `"duplicate":false` counts.
  */
 async function load(port, { seconds, connections, kind, checkReplies }) {
-  const makeBody = BODIES[kind];
+  // `twins`: two announcements per call (Realtime, then Live), each a request of its own.
+  const makeBody = kind === 'twins' ? twinsSource() : BODIES[kind];
   let notFresh = 0;
   let issued = 0;
   const result = await autocannon({
@@ -74,6 +76,8 @@ async function load(port, { seconds, connections, kind, checkReplies }) {
     notFresh,
     // Requests still in flight when the time is up are sent but not counted in `total`.
     issued,
+    // Calls begun: one per request, or one per two with twins.
+    callsIssued: makeBody.calls ? makeBody.calls() : issued,
   };
 }
 
@@ -104,7 +108,8 @@ async function benchServer(server, options) {
     if (fake) {
       // Control requests go out after the 2xx: give the last ones a moment to arrive, then
       // compare with every call sent, warm-up included.
-      const calls = warmup.total + result.total;
+      const perCall = options.kind === 'twins' ? 2 : 1;
+      const calls = Math.floor((warmup.total + result.total) / perCall);
       const deadline = Date.now() + 10000;
       let stats = await controlStats(fake.port);
       while (sent(stats) < calls && Date.now() < deadline) {
@@ -112,7 +117,7 @@ async function benchServer(server, options) {
         stats = await controlStats(fake.port);
       }
       result.calls = calls;
-      result.callsIssued = warmup.issued + result.issued;
+      result.callsIssued = warmup.callsIssued + result.callsIssued;
       result.controlRequests = sent(stats);
     }
     return result;

@@ -15,6 +15,55 @@ const onlyServers = process.env.BENCH_SERVERS ? process.env.BENCH_SERVERS.split(
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** Every HTTP server measured in this run, by key: ratios compare figures of the same run. */
+const http = {};
+
+// The plain event and the routed calls, as `webhooks` measures them (`calls` reuses them).
+const PLAIN = ['a', 'Switchboard, production defaults', { service: {} }, 'response'];
+const ROUTED = [
+  'e',
+  'Switchboard, calls routed to fake OpenAI',
+  { service: {}, fakeOpenAI: true },
+  'call',
+];
+const TWINS = [
+  'f',
+  'Switchboard, twins: 2 announcements per call',
+  { service: {}, fakeOpenAI: true },
+  'twins',
+];
+
+const ratio = (x, y) =>
+  http[x] && http[y] ? fmt(http[x].requestsPerSec / http[y].requestsPerSec, 2) : '-';
+
+/** Measures each server (unless this run has already), one at a time, and prints its line. */
+async function runServers(servers) {
+  for (const [key, name, server, kind] of servers) {
+    if (onlyServers && !onlyServers.includes(key)) continue;
+    if (http[key]) continue;
+    const r = await benchServer(server, { seconds: SECONDS, connections: CONNECTIONS, kind });
+    http[key] = r;
+    const extra = [
+      server.file ? '' : `, not fresh ${r.notFresh}`,
+      r.calls !== undefined
+        ? `, control requests ${r.controlRequests} for ${r.calls} answered calls`
+        : '',
+    ].join('');
+    console.log(
+      `  (${key})${key.length === 1 ? ' ' : ''} ${name.padEnd(44)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors}${extra})`,
+    );
+    if (r.non2xx > 0 || r.errors > 0 || r.notFresh > 0)
+      throw new Error(
+        `(${key}) answered non-2xx, failed or saw duplicates: the comparison would be meaningless`,
+      );
+    // One control request per call: at least one per answered call, at most one per call sent.
+    if (r.calls !== undefined && (r.controlRequests < r.calls || r.controlRequests > r.callsIssued))
+      throw new Error(
+        `(${key}) sent ${r.controlRequests} control requests for ${r.calls} answered of ${r.callsIssued} sent calls`,
+      );
+  }
+}
+
 async function main() {
   const only = process.argv[2];
   if (only && !['webhooks', 'calls', 'stream'].includes(only))
@@ -64,7 +113,7 @@ async function webhooks() {
   // costs on top (routing, call record, a control request, two lifecycle events). (a) and (e)
   // are the service as `npm run start:prod` runs it; (a1) and (a2) change one setting each.
   const servers = [
-    ['a', 'Switchboard, production defaults', { service: {} }, 'response'],
+    PLAIN,
     [
       'a1',
       '(a) with STORE_SYNCHRONOUS=normal',
@@ -75,39 +124,14 @@ async function webhooks() {
     ['b', 'bare Express, read body + 200', { file: 'express-bare.js' }, 'response'],
     ['c', 'Nest + SDK unwrap + ValidationPipe', { file: 'nest-sdk.js' }, 'response'],
     ['d', 'bare Nest controller, read body + 200', { file: 'nest-bare.js' }, 'response'],
-    ['e', 'Switchboard, calls routed to fake OpenAI', { service: {}, fakeOpenAI: true }, 'call'],
+    ROUTED,
   ];
-  const http = {};
   console.log('HTTP on loopback, POST /webhooks/openai, each request a new signed delivery');
   console.log('(a)-(d): response.completed; (e): realtime.call.incoming with 8 SIP headers');
   console.log(
     '(a), (e): dist/main.js, NODE_ENV=production, durability full, log level info to a file',
   );
-  for (const [key, name, server, kind] of servers) {
-    if (onlyServers && !onlyServers.includes(key)) continue;
-    const r = await benchServer(server, { seconds: SECONDS, connections: CONNECTIONS, kind });
-    http[key] = r;
-    const extra = [
-      server.file ? '' : `, not fresh ${r.notFresh}`,
-      r.calls !== undefined
-        ? `, control requests ${r.controlRequests} for ${r.calls} answered calls`
-        : '',
-    ].join('');
-    console.log(
-      `  (${key})${key.length === 1 ? ' ' : ''} ${name.padEnd(40)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors}${extra})`,
-    );
-    if (r.non2xx > 0 || r.errors > 0 || r.notFresh > 0)
-      throw new Error(
-        `(${key}) answered non-2xx, failed or saw duplicates: the comparison would be meaningless`,
-      );
-    // One control request per call: at least one per answered call, at most one per call sent.
-    if (r.calls !== undefined && (r.controlRequests < r.calls || r.controlRequests > r.callsIssued))
-      throw new Error(
-        `(${key}) sent ${r.controlRequests} control requests for ${r.calls} answered of ${r.callsIssued} sent calls`,
-      );
-  }
-  const ratio = (x, y) =>
-    http[x] && http[y] ? fmt(http[x].requestsPerSec / http[y].requestsPerSec, 2) : '-';
+  await runServers(servers);
   console.log(
     `\n  a/b = ${ratio('a', 'b')} (aim >= 0.5)   a/d = ${ratio('a', 'd')} (aim >= 0.7)   a/c = ${ratio('a', 'c')} (aim >= 2)`,
   );
@@ -125,16 +149,43 @@ async function calls() {
   }
   console.log('  (aim: under 50 µs per call at 10,000 rules)');
 
+  console.log(
+    '\nRouted calls against plain events, HTTP as above: (a) and (e) as in `webhooks` (measured now unless this run has), (f) a call announced on both surfaces',
+  );
+  await runServers([PLAIN, ROUTED, TWINS]);
+  const callsPerEvent = (key) =>
+    http[key] && http.a
+      ? fmt(http[key].requestsPerSec / (key === 'f' ? 2 : 1) / http.a.requestsPerSec, 2)
+      : '-';
+  console.log(
+    `\n  routed calls per plain event: e/a = ${callsPerEvent('e')} (aim >= 0.7)   twins, calls per plain event: f/2/a = ${callsPerEvent('f')} (aim >= 0.35)`,
+  );
+
   const rate = Number(process.env.BENCH_CALL_RATE || 200);
-  const latency = await benchCallLatency({ rate, seconds: SECONDS });
   console.log(
-    `\nWebhook sent -> accept request at a fake OpenAI, ${rate} calls/s for ${SECONDS} s after a 2 s warm-up (real service, own process)`,
+    `\nWebhook sent -> accept request at a fake OpenAI, ${rate} calls/s for ${SECONDS} s after a 2 s warm-up (each server in its own process)`,
   );
+  const variants = [
+    ['Switchboard (one announcement per call)', { target: 'switchboard' }],
+    ['Switchboard, twins (both announcements at once)', { target: 'switchboard', twins: true }],
+    ['floor: verify the signature, send the accept', { target: 'floor' }],
+  ];
+  const latency = {};
+  for (const [name, options] of variants) {
+    const r = await benchCallLatency({ rate, seconds: SECONDS, ...options });
+    latency[name] = r;
+    console.log(
+      `  ${name.padEnd(48)} ${r.accepted}/${r.total} accepted   p50 ${fmt(r.p50Ms, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms   max ${fmt(r.maxMs, 1)} ms`,
+    );
+    if (r.failed > 0 || r.accepted < r.total || r.duplicates > 0)
+      throw new Error(
+        `${name}: ${r.failed} failed, ${r.accepted} of ${r.total} accepted, ${r.duplicates} accepted twice`,
+      );
+  }
+  const [single, twins, floor] = variants.map(([name]) => latency[name]);
   console.log(
-    `  ${latency.accepted}/${latency.total} accepted   p50 ${fmt(latency.p50Ms, 2)} ms   p99 ${fmt(latency.p99Ms, 2)} ms   max ${fmt(latency.maxMs, 1)} ms   (aim: p99 under 10 ms)`,
+    `\n  p99 against the floor: ${fmt(single.p99Ms / floor.p99Ms, 2)}x, twins ${fmt(twins.p99Ms / floor.p99Ms, 2)}x (aim <= 1.5x)   absolute: p99 ${fmt(single.p99Ms, 2)} ms (aim: under 10 ms)`,
   );
-  if (latency.failed > 0 || latency.accepted < latency.total)
-    throw new Error('some calls were not accepted');
 }
 
 main().catch((error) => {

@@ -77,26 +77,26 @@ function signingSecret() {
 
 function sampleBody(type) {
   const hex = () => randomUUID().replace(/-/g, '');
-  const data =
-    type === 'realtime.call.incoming'
-      ? {
-          call_id: `rtc_${hex()}`,
-          sip_headers: [
-            {
-              name: 'From',
-              value: '"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=9fx',
-            },
-            { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
-            { name: 'Call-ID', value: `${randomUUID()}@pbx.example.com` },
-          ],
-        }
-      : { id: `obj_${hex()}` };
+  const sipHeaders = [
+    { name: 'From', value: '"Alice" <sip:+14155550123@pbx.example.com;user=phone>;tag=9fx' },
+    { name: 'To', value: '<sip:+18005550100@sip.api.openai.com>' },
+    { name: 'Call-ID', value: `${randomUUID()}@pbx.example.com` },
+  ];
+  const calls = {
+    'realtime.call.incoming': () => ({ call_id: `rtc_${hex()}`, sip_headers: sipHeaders }),
+    'live.transport.incoming': () => ({
+      type: 'sip',
+      session_id: `live_${hex()}`,
+      sip_headers: sipHeaders,
+    }),
+    'live.call.incoming': () => ({ session_id: `live_${hex()}`, sip_headers: sipHeaders }),
+  };
   return {
     id: `evt_${hex()}`,
     object: 'event',
     created_at: Math.floor(Date.now() / 1000),
     type,
-    data,
+    data: calls[type] ? calls[type]() : { id: `obj_${hex()}` },
   };
 }
 
@@ -109,10 +109,13 @@ async function describeCall(base, token, callId) {
     });
     if (res.ok) {
       const record = await res.json();
-      if (record.status !== 'acting') {
+      if (record.status !== 'acting' && record.status !== 'waiting') {
         const rule = record.decision.rule ?? `(${record.decision.route})`;
         const dry = record.status === 'dry_run' ? ' (dry run: not sent to OpenAI)' : '';
-        return `routed: rule=${rule} action=${record.decision.action.type} status=${record.status}${dry}`;
+        // A Realtime call reads as it always has; another surface is named.
+        const surface =
+          record.surface && record.surface !== 'realtime' ? ` surface=${record.surface}` : '';
+        return `routed: rule=${rule} action=${record.decision.action.type}${surface} status=${record.status}${dry}`;
       }
     } else if (res.status !== 404) {
       return undefined;
@@ -151,8 +154,9 @@ async function main() {
   if (!res.ok) return 1;
   const token = process.env.ADMIN_TOKEN || readDevFile(DEV_ADMIN_TOKEN_FILE);
   if (!token) return 0;
-  if (event.type === 'realtime.call.incoming') {
-    const routed = await describeCall(base, token, event.data.call_id).catch(() => undefined);
+  const callId = event.data.call_id ?? event.data.session_id;
+  if (callId) {
+    const routed = await describeCall(base, token, callId).catch(() => undefined);
     if (routed) console.log(routed);
   }
   const tokenShown = process.env.ADMIN_TOKEN

@@ -48,6 +48,7 @@ export class AppModule {
           synchronous: config.synchronous,
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
+          twinWaitMs: config.twinWaitMs,
           maxBodyBytes: config.maxBodyBytes,
           bodyTimeoutMs: config.bodyTimeoutMs,
         }),

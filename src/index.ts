@@ -33,6 +33,9 @@ export * from './eval-run/dto/eval-run-events.dto';
 export * from './fine-tuning/dto/fine-tuning-events.dto';
 export * from './response/dto/response-events.dto';
 export * from './realtime-call/dto/realtime-call-incoming.dto';
+export * from './live-call/dto/live-call-events.dto';
+export * from './safety/dto/safety-events.dto';
+export * from './agent-session/dto/agent-session-events.dto';
 export { SIP_HEADER_LIMITS, boundSipHeaders } from './realtime-call/sip-header-limits';
 export type { SipHeadersCut, SipHeaderDropReason } from './realtime-call/sip-header-limits';
 export type { DeliveryFacts, ReplacedField } from './events/event-intake';
@@ -45,10 +48,22 @@ export type { CallEvent, CallEventData, CallEventType } from './events/call-even
 export { RulesService } from './calls/rules/rules.service';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';
-export type { RenderedAction } from './calls/rules/route-action';
+export type { AcceptSessions, RenderedAction } from './calls/rules/route-action';
 export { deriveCallFacts } from './calls/sip/call-facts';
 export { CALL_STORE } from './calls/store/call-store';
-export type { CallRecord, CallStore } from './calls/store/call-store';
+export type {
+  CallRecord,
+  CallRecordPatch,
+  CallStore,
+  ClaimResult,
+  SurfaceArrival,
+} from './calls/store/call-store';
+export { SURFACE_NAMES } from './calls/surfaces/surface-name';
+export type { SurfaceName } from './calls/surfaces/surface-name';
+export type { CallSurface, ControlRequest } from './calls/surfaces/call-surface';
+// For a call store of your own: the pairing of twins, to run inside its transaction.
+export { matchAnnouncement } from './calls/twins/twin-matcher';
+export type { Announcement, TwinIndex, TwinMatch } from './calls/twins/twin-matcher';
 export { EventStreamModule } from './stream/event-stream.module';
 export type { EventStreamOptions } from './stream/event-stream.options';
 export { MetricsModule } from './metrics/metrics.module';

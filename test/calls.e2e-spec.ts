@@ -6,7 +6,6 @@ import request from 'supertest';
 import { stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import { CallControlOptions } from '../src/calls/control/call-control.client';
-import { CallStore } from '../src/calls/store/call-store';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import {
   OnWebhookEvent,
@@ -15,6 +14,7 @@ import {
 import { WebhookEventFor } from '../src/webhooks/handlers/webhook-event-pattern';
 import { SqliteEventStore } from '../src/webhooks/store/sqlite-event-store';
 import { FakeOpenAI } from './support/fake-openai';
+import { withMeetingPoint } from './support/meeting-point-store';
 import { sampleEvent } from './support/sample-events';
 import { signDelivery } from './support/signing';
 import { createTestApp, eventually, TestApp } from './support/test-app';
@@ -75,44 +75,6 @@ const RULES = {
   ],
   default: { reject: { status_code: 404 } },
 };
-
-/**
- * The real call store, with a meeting point: once armed for N, its next N operations wait until
- * all N have been asked for, then run together. N handlers of one call thus reach the store at
- * the same moment, as they can whenever the store answers asynchronously (a networked store).
- */
-function withMeetingPoint(store: CallStore) {
-  let waiting: (() => void)[] = [];
-  let expected = 0;
-  const releaseAll = () => {
-    expected = 0;
-    for (const release of waiting.splice(0)) release();
-  };
-  const meet = () =>
-    new Promise<void>((resolve) => {
-      waiting.push(resolve);
-      if (waiting.length >= expected) releaseAll();
-      // Bounded: if fewer ever come, they go on anyway and the test's assertions tell.
-      else setTimeout(releaseAll, 5000).unref();
-    });
-  const proxy = new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (expected > 0) await meet();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return {
-    store: proxy,
-    arm: (count: number) => {
-      waiting = [];
-      expected = count;
-    },
-  };
-}
 
 /** A user's module following every call, as the README shows. */
 @Injectable()

@@ -14,6 +14,9 @@ import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-de
 import { CallsModuleOptions } from './calls.options';
 import { CallsService } from './calls.service';
 import { CallControlClient } from './control/call-control.client';
+import { CallSurfaces } from './surfaces/call-surfaces';
+import { TwinRendezvous } from './twins/twin-rendezvous';
+import { MAX_TWIN_WAIT_MS } from './twins/twin-wait';
 import { RulesController } from './rules/rules.controller';
 import { RulesService } from './rules/rules.service';
 import { CALL_STORE, CallStore } from './store/call-store';
@@ -45,6 +48,8 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
       inject: [CALLS_MODULE_OPTIONS],
       useFactory: (options: CallsModuleOptions) => new CallControlClient(options.callControl ?? {}),
     },
+    CallSurfaces,
+    TwinRendezvous,
     RulesService,
     CallsService,
   ],
@@ -72,6 +77,12 @@ export class CallsModule
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
         throw new Error(`CallsModule: ${name} must be a positive number (got ${String(value)})`);
       }
+    }
+    const wait = this.options.twinWaitMs;
+    if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0 && wait <= MAX_TWIN_WAIT_MS)) {
+      throw new Error(
+        `CallsModule: twinWaitMs must be a number from 0 to ${MAX_TWIN_WAIT_MS} (got ${String(wait)})`,
+      );
     }
     const limits = {
       maxBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

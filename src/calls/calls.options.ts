@@ -30,6 +30,13 @@ export interface CallsModuleOptions {
   maxBodyBytes?: number;
   /** A body of the rules and calls APIs not arrived whole this long after its headers gets 408. Default 10,000 ms. */
   bodyTimeoutMs?: number;
+  /**
+   * A call announced on one surface whose decision prefers the other (an accept on Live when
+   * only `realtime.call.incoming` has arrived, say) waits this long, counted from the first
+   * announcement, for the other surface's announcement, then takes the surface it has (or the
+   * rule's fallback). No other call waits. 0 to 5000 ms; default 300.
+   */
+  twinWaitMs?: number;
   /** Mask caller and called numbers in log lines (keep the last four characters). */
   redactCallerIds?: boolean;
   /** Clock for time windows, injectable for tests. */

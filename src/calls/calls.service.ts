@@ -1,98 +1,142 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CALL_EVENTS, CallEventType } from '../events/call-event-types';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
-import {
-  CallEventAdjustments,
-  RealtimeCallIncomingEvent,
-} from '../realtime-call/dto/realtime-call-incoming.dto';
 import { OnWebhookEventFirst } from '../webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
 import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
+import { CallRouteLine } from './call-route-line';
 import { CALLS_MODULE_OPTIONS } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
-import { CallControlClient, ControlRequest } from './control/call-control.client';
-import { RenderedAction } from './rules/route-action';
+import { DEFAULT_TWIN_WAIT_MS } from './twins/twin-wait';
+import { CompiledRuleSet, Decision } from './rules/rule-set';
 import { RulesService } from './rules/rules.service';
-import { addressPart, CallFacts, deriveCallFacts } from './sip/call-facts';
-import { Decision } from './rules/rule-set';
-import { CALL_STORE, CallRecord, CallStatus, CallStore, ControlOutcome } from './store/call-store';
+import { CallFacts, CallOfferFacts, deriveCallFacts } from './sip/call-facts';
+import {
+  CALL_STORE,
+  CallRecord,
+  CallStatus,
+  CallStore,
+  ControlOutcome,
+  SurfaceArrival,
+} from './store/call-store';
+import {
+  CALL_ANNOUNCEMENT_TYPES,
+  CallAnnouncementEvent,
+  CallOffer,
+  offerOf,
+} from './surfaces/call-offer';
+import { ControlRequest, sendThrough } from './surfaces/call-surface';
+import { CallSurfaces } from './surfaces/call-surfaces';
+import { settleOnSurface } from './surfaces/settle-surface';
+import { planSurface } from './surfaces/surface-plan';
+import { otherSurface, SurfaceName } from './surfaces/surface-name';
+import { announcedSurfaces } from './twins/announced-surfaces';
+import { physicalCallKey } from './twins/physical-call-key';
+import { TwinRendezvous } from './twins/twin-rendezvous';
 
-const DONE_EVENT: Record<RenderedAction['type'], CallEventType> = {
+type DecisionRequest = Exclude<ControlRequest, { type: 'hangup' }>;
+
+const DONE_EVENT: Record<DecisionRequest['type'], CallEventType> = {
   accept: CALL_EVENTS.accepted,
   reject: CALL_EVENTS.rejected,
   refer: CALL_EVENTS.referred,
 };
 
+/** What a decision needs besides the record: the rules it was made by and the call's facts. */
+interface DecisionContext {
+  set: CompiledRuleSet;
+  facts: CallFacts;
+  /** When the call's first announcement arrived (ms since the epoch). */
+  receivedAt: number;
+}
+
 /**
- * Answers ringing calls. Discovered like any `@OnWebhookEvent` handler, but in the first stage
- * (`@OnWebhookEventFirst`): every other handler of the event, whatever its priority, starts
- * only once the decision has been carried out (or call control has given up, within 6 s).
+ * Answers ringing calls, on either surface. Discovered like any `@OnWebhookEvent` handler, but
+ * in the first stage (`@OnWebhookEventFirst`): every other handler of the event, whatever its
+ * priority, starts only once the decision has been carried out (or call control has given up).
+ *
+ * One physical call may be announced twice, once per surface (`realtime.call.incoming` and
+ * `live.transport.incoming`). The store pairs the twins; whichever arrives first makes the
+ * call's one decision and sends its one control request, and the other is recorded on the same
+ * call and never routed again. When the decision prefers the surface whose announcement has not
+ * arrived yet, it waits for it, bounded by `twinWaitMs`, then takes the surface it has.
  */
 @Injectable()
 export class CallsService {
   private readonly logger = new Logger('Calls');
   private readonly now: () => Date;
-  private readonly redact: boolean;
+  private readonly routeLine: CallRouteLine;
+  private readonly twinWaitMs: number;
 
   constructor(
     private readonly rules: RulesService,
-    private readonly control: CallControlClient,
+    private readonly surfaces: CallSurfaces,
     private readonly publisher: SwitchboardEventPublisher,
+    private readonly twins: TwinRendezvous,
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
     @Optional() private readonly metrics?: SwitchboardMetrics,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.redact = options.redactCallerIds ?? false;
+    this.routeLine = new CallRouteLine(options.redactCallerIds ?? false);
+    this.twinWaitMs = options.twinWaitMs ?? DEFAULT_TWIN_WAIT_MS;
   }
 
   // One attempt: a retried handler could act twice; call control retries inside, bounded.
-  @OnWebhookEventFirst('realtime.call.incoming', { maxAttempts: 1 })
-  async onIncomingCall(
-    event: RealtimeCallIncomingEvent,
-    context: WebhookEventContext,
-  ): Promise<void> {
+  @OnWebhookEventFirst([...CALL_ANNOUNCEMENT_TYPES], { maxAttempts: 1 })
+  async onIncomingCall(event: CallAnnouncementEvent, context: WebhookEventContext): Promise<void> {
     // Headers arrive bounded (see SIP_HEADER_LIMITS); what was cut is in `adjustments`.
-    const { call_id: callId, sip_headers: headers, adjustments } = event.data;
-    const { facts, decision } = this.decide(callId, headers);
-    const record: CallRecord = {
-      call_id: callId,
+    const offer = offerOf(event);
+    if (offer.transport !== undefined && offer.transport !== 'sip') {
+      this.logger.log(
+        `${event.type} ${offer.id} is a ${offer.transport} transport, not a SIP call: not routed`,
+      );
+      return;
+    }
+    const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
+    const twinMayCome = this.twinWaitMs > 0;
+    const { facts, decision } = this.decide(set, offer.id, offer.sipHeaders, {
+      surfaces: [offer.surface],
+      mediaSecurity: offer.mediaSecurity,
+      twinMayCome,
+    });
+    const waitFor = twinToWaitFor(decision, facts, [offer.surface], twinMayCome);
+    // Without a wait, the surface is settled now and written with the record: one write.
+    const settled = waitFor ? undefined : settleOnSurface(set, facts, decision, [offer.surface]);
+    const arrival: SurfaceArrival = {
+      id: offer.id,
+      event_type: event.type,
       event_id: event.id,
       event_seq: context.seq,
-      sip_headers: headers,
-      ...(adjustments ? { adjustments } : {}),
-      status: this.control.dryRun ? 'dry_run' : 'acting',
-      decision,
+      received_at: new Date(context.receivedAt).toISOString(),
+      after_first_ms: 0,
+      ...(offer.mediaSecurity ? { sip_media_security: offer.mediaSecurity } : {}),
+    };
+    const record: CallRecord = {
+      call_id: offer.id,
+      event_id: event.id,
+      event_seq: context.seq,
+      sip_headers: offer.sipHeaders,
+      ...(offer.adjustments ? { adjustments: offer.adjustments } : {}),
+      status: waitFor ? 'waiting' : this.surfaces.dryRun ? 'dry_run' : 'acting',
+      decision: settled?.decision ?? decision,
       openai: null,
       timings: {
-        received_at: new Date(context.receivedAt).toISOString(),
+        received_at: arrival.received_at,
         decided_after_ms: Date.now() - context.receivedAt,
       },
       operator_actions: [],
+      surfaces: { [offer.surface]: arrival },
+      ...(settled ? { surface: settled.surface } : {}),
     };
-    // A redelivery (another webhook-id for the same call) finds the record and does nothing.
-    if (!(await this.store.create(record))) {
-      await this.settleInterrupted(callId, context);
-      this.logger.warn(`call ${callId} was already routed; event ${event.id} ignored`);
-      return;
-    }
-    const sending = this.control.send(callId, decision.action);
-    this.logger.log(this.describeRoute(callId, facts, decision, adjustments));
-    this.metrics?.routingDecisions.inc({
-      rule: decision.rule ?? `(${decision.route})`,
-      action: decision.action.type,
-    });
-    void this.publish(CALL_EVENTS.routed, {
-      call_id: callId,
-      route: decision.route,
-      rule: decision.rule,
-      action: decision.action,
-      rules_version: decision.rules_version,
-      dry_run: this.control.dryRun,
-      ...(adjustments ? { adjustments } : {}),
-    });
-    const outcome = await sending;
-    await this.finish(record, decision.action, outcome, context.receivedAt);
+    // One record per physical call: a twin or a redelivery finds it and routes nothing.
+    const announcement = { surface: offer.surface, id: offer.id, pairKey: physicalCallKey(facts) };
+    const claimed = await this.store.claim(record, announcement, arrival);
+    if (claimed.outcome === 'twin') return this.noteTwin(claimed.record, offer);
+    if (claimed.outcome === 'seen') return this.seenAgain(claimed.record, event.id, context);
+    const decisionContext = { set, facts, receivedAt: context.receivedAt };
+    if (settled) await this.send(record, settled.surface, settled.request, decisionContext);
+    else await this.afterTwin(record, waitFor!, decisionContext);
   }
 
   /**
@@ -100,15 +144,16 @@ export class CallsService {
    * answered, by `on_error` on a call without headers: it must not be left ringing.
    */
   private decide(
+    set: CompiledRuleSet,
     callId: string,
     headers: readonly { name: string; value: string }[],
+    offer: Omit<CallOfferFacts, 'readTwinFacts'>,
   ): { facts: CallFacts; decision: Decision } {
-    const set = this.rules.current.set; // this call sees one version, whatever reloads meanwhile
     try {
-      const facts = deriveCallFacts(callId, headers, set.defaultCountry);
+      const facts = deriveCallFacts(callId, headers, set.defaultCountry, offer);
       return { facts, decision: set.decide(facts, this.now()) };
     } catch (error) {
-      const facts = deriveCallFacts(callId, [], set.defaultCountry);
+      const facts = deriveCallFacts(callId, [], set.defaultCountry, offer);
       const decision = set.onError(facts, {
         matched: null,
         rules_before: [],
@@ -119,30 +164,172 @@ export class CallsService {
     }
   }
 
-  /** An operator's hangup or transfer of a live call. */
+  /**
+   * The decider of a call that waits for its twin: waits for `waitFor`'s announcement (at most
+   * what is left of `twinWaitMs` since the first one); if the twin came, the call is decided
+   * again knowing both. Then the decision goes to its surface, or falls back to `on_error` when
+   * no announced surface can carry it. Nothing was sent before.
+   */
+  private async afterTwin(
+    record: CallRecord,
+    waitFor: SurfaceName,
+    context: DecisionContext,
+  ): Promise<void> {
+    const callId = record.call_id;
+    let decision = record.decision;
+    let facts = context.facts;
+    const started = Date.now();
+    const left = this.twinWaitMs - (started - context.receivedAt);
+    await this.twins.awaitTwin(callId, left, async () =>
+      Boolean((await this.store.get(callId))?.surfaces[waitFor]),
+    );
+    const waitedMs = Date.now() - started;
+    const current = (await this.store.get(callId)) ?? record;
+    const announced = announcedSurfaces(current);
+    if (announced.length > 1) {
+      ({ facts, decision } = this.decide(context.set, callId, record.sip_headers, {
+        surfaces: announced,
+        mediaSecurity: mediaSecurityOf(current),
+        twinMayCome: false,
+      }));
+    }
+    const settled = settleOnSurface(context.set, facts, decision, announced);
+    const timings = { ...record.timings, waited_for_twin_ms: waitedMs };
+    const patch = {
+      status: this.surfaces.dryRun ? ('dry_run' as const) : ('acting' as const),
+      decision: settled.decision,
+      surface: settled.surface,
+      timings,
+    };
+    // Leaving `waiting` is a compare-and-set: exactly one sender, even after a restart.
+    const committed = await this.store.update(callId, patch, 'waiting');
+    if (!committed) {
+      this.logger.warn(`call ${callId} was decided meanwhile by another run; not sent again`);
+      return;
+    }
+    const sent = { ...current, ...patch };
+    await this.send(sent, settled.surface, settled.request, { ...context, facts }, waitedMs);
+  }
+
+  private async send(
+    record: CallRecord,
+    surface: SurfaceName,
+    request: DecisionRequest,
+    context: DecisionContext,
+    waitedMs?: number,
+  ): Promise<void> {
+    const callId = record.call_id;
+    const { decision } = record;
+    const id = record.surfaces[surface]?.id ?? callId;
+    const sending = sendThrough(this.surfaces.get(surface), id, request);
+    const announced = announcedSurfaces(record);
+    this.logger.log(
+      this.routeLine.describe(
+        callId,
+        context.facts,
+        decision,
+        record.adjustments,
+        this.surfaces.dryRun,
+        {
+          surface,
+          worthSaying: announced.length > 1 || surface !== 'realtime',
+          waitedMs,
+        },
+      ),
+    );
+    this.metrics?.routingDecisions.inc({
+      rule: decision.rule ?? `(${decision.route})`,
+      action: decision.action.type,
+    });
+    void this.publish(CALL_EVENTS.routed, {
+      call_id: callId,
+      route: decision.route,
+      rule: decision.rule,
+      action: decision.action,
+      rules_version: decision.rules_version,
+      dry_run: this.surfaces.dryRun,
+      surface,
+      ...(record.adjustments ? { adjustments: record.adjustments } : {}),
+    });
+    const outcome = await sending;
+    await this.finish(record, surface, request, outcome, context.receivedAt);
+  }
+
+  /** The other surface's announcement of a call already recorded: noted on it, not routed. */
+  private noteTwin(record: CallRecord, offer: CallOffer): void {
+    const twin = record.surfaces[offer.surface];
+    const by =
+      twin?.paired_by === 'shared_id' ? 'the id both share' : 'its SIP Call-ID, From and To';
+    this.logger.log(
+      `call ${record.call_id}: its ${offer.surface} twin ${offer.id} arrived ${twin?.after_first_ms ?? 0} ms after it (paired by ${by}); not routed again`,
+    );
+    this.twins.arrived(record.call_id);
+  }
+
+  /**
+   * This very announcement was recorded before. Under another webhook-id it is a redelivery:
+   * nothing happens. As the same event, the handler was resumed after a restart: a decision
+   * still waiting for its twin goes on (nothing was sent); one that was being sent is settled.
+   */
+  private async seenAgain(
+    record: CallRecord,
+    eventId: string,
+    context: WebhookEventContext,
+  ): Promise<void> {
+    if (record.event_seq === context.seq && record.status === 'waiting') {
+      this.logger.log(`call ${record.call_id}: resuming its decision after a restart`);
+      const set = this.rules.current.set;
+      const announced = announcedSurfaces(record);
+      const offer = { surfaces: announced, mediaSecurity: mediaSecurityOf(record) };
+      const { facts, decision } = this.decide(set, record.call_id, record.sip_headers, {
+        ...offer,
+        twinMayCome: true,
+      });
+      // The other surface, or the preferred one: whichever the decision is waiting for.
+      const waitFor = twinToWaitFor(decision, facts, announced, true) ?? otherSurface(announced[0]);
+      const receivedAt = Date.parse(record.timings.received_at);
+      return this.afterTwin(record, waitFor, { set, facts, receivedAt });
+    }
+    await this.settleInterrupted(record, context);
+    this.logger.warn(`call ${record.call_id} was already routed; event ${eventId} ignored`);
+  }
+
+  /** An operator's hangup or transfer of a live call, on the surface that answered it. */
   async operatorAction(
-    callId: string,
+    id: string,
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
   ): Promise<{ record: CallRecord; outcome: ControlOutcome | undefined } | undefined> {
-    if (!(await this.store.get(callId))) return undefined;
-    const outcome = await this.control.send(callId, request);
+    const existing = await this.store.get(id);
+    if (!existing) return undefined;
+    const callId = existing.call_id;
+    const surface = existing.surface ?? announcedSurfaces(existing)[0];
+    const target = existing.surfaces[surface]?.id ?? callId;
+    const outcome = await sendThrough(this.surfaces.get(surface), target, request);
     this.observeControl(request.type, statusOf(outcome), outcome);
     // Appended in one store transaction: two operators acting at once both get recorded.
     const record = await this.store.appendOperatorAction(callId, {
       action: request.type,
       ...(request.type === 'refer' ? { target_uri: request.target_uri } : {}),
       at: new Date().toISOString(),
+      surface,
       outcome: outcome ?? { dry_run: true },
     });
     if (!record) return undefined;
     if (!outcome || outcome.ok) {
       const type = request.type === 'hangup' ? CALL_EVENTS.hungUp : CALL_EVENTS.referred;
-      void this.publish(type, { call_id: callId, by: 'operator', ...request, dry_run: !outcome });
+      void this.publish(type, {
+        call_id: callId,
+        by: 'operator',
+        ...request,
+        surface,
+        dry_run: !outcome,
+      });
     } else {
       void this.publish(CALL_EVENTS.actionFailed, {
         call_id: callId,
         by: 'operator',
         action: request.type,
+        surface,
         ...outcome,
       });
     }
@@ -151,7 +338,8 @@ export class CallsService {
 
   private async finish(
     record: CallRecord,
-    action: RenderedAction,
+    surface: SurfaceName,
+    request: DecisionRequest,
     outcome: ControlOutcome | undefined,
     receivedAt: number,
   ): Promise<void> {
@@ -165,21 +353,21 @@ export class CallsService {
         ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
       },
     });
-    const base = { call_id: callId, rule: record.decision.rule, dry_run: !outcome };
-    this.observeControl(action.type, status, outcome);
+    const base = { call_id: callId, rule: record.decision.rule, dry_run: !outcome, surface };
+    this.observeControl(request.type, status, outcome);
     if (status === 'caller_gone') {
       // Not an alarm: the caller hung up before the answer reached OpenAI.
       this.logger.log(`call ${callId}: the caller hung up before we answered (404)`);
-      await this.publish(CALL_EVENTS.notFound, { ...base, action: action.type });
+      await this.publish(CALL_EVENTS.notFound, { ...base, action: request.type });
     } else if (status === 'failed') {
       this.logger.error(
-        `call ${callId}: ${action.type} failed after ${outcome?.attempts} attempt(s): ${outcome?.error}`,
+        `call ${callId}: ${request.type} failed after ${outcome?.attempts} attempt(s): ${outcome?.error}`,
       );
-      await this.publish(CALL_EVENTS.actionFailed, { ...base, action: action.type, ...outcome });
+      await this.publish(CALL_EVENTS.actionFailed, { ...base, action: request.type, ...outcome });
     } else {
-      await this.publish(DONE_EVENT[action.type], {
+      await this.publish(DONE_EVENT[request.type], {
         ...base,
-        action,
+        action: request,
         ...(outcome ? { attempts: outcome.attempts } : {}),
       });
     }
@@ -189,10 +377,9 @@ export class CallsService {
    * A restart resumed this handler for a call whose action was under way when the process
    * died. Whether OpenAI got it is unknown, and sending it again could act twice: say so.
    */
-  private async settleInterrupted(callId: string, context: WebhookEventContext): Promise<void> {
-    const existing = await this.store.get(callId);
+  private async settleInterrupted(record: CallRecord, context: WebhookEventContext): Promise<void> {
     // A redelivery under another webhook-id is another event (another seq): not this case.
-    if (existing?.status !== 'acting' || existing.event_seq !== context.seq) return;
+    if (record.status !== 'acting' || record.event_seq !== context.seq) return;
     const outcome = {
       ok: false,
       attempts: 0,
@@ -200,32 +387,8 @@ export class CallsService {
       error:
         'handled again while its action was under way (a restart); outcome unknown, not resent',
     };
-    await this.store.update(callId, { status: 'failed', openai: outcome });
-    await this.publish(CALL_EVENTS.actionFailed, { call_id: callId, ...outcome });
-  }
-
-  /**
-   * `call rtc_1 from +14155550123 to +18005550100: vip-support -> accept`, with what was cut
-   * from an odd event: `(SIP headers: 44 dropped, 1 truncated)`.
-   */
-  private describeRoute(
-    callId: string,
-    facts: CallFacts,
-    decision: Decision,
-    adjustments: CallEventAdjustments | undefined,
-  ): string {
-    const from =
-      addressPart(facts, 'caller', 'number')[0] ?? addressPart(facts, 'caller', 'uri')[0];
-    const to = addressPart(facts, 'called', 'number')[0];
-    const route = decision.rule ?? `(${decision.route})`;
-    const dry = this.control.dryRun ? ' (dry run: not sent)' : '';
-    return `call ${callId} from ${this.shown(from)} to ${this.shown(to)}: ${route} -> ${decision.action.type}${dry}${describeAdjustments(adjustments)}`;
-  }
-
-  /** A number for a log line, masked when configured: it is personal data. */
-  private shown(value: string | undefined): string {
-    if (value === undefined) return '(unknown)';
-    return this.redact ? `${'*'.repeat(Math.max(0, value.length - 4))}${value.slice(-4)}` : value;
+    await this.store.update(record.call_id, { status: 'failed', openai: outcome });
+    await this.publish(CALL_EVENTS.actionFailed, { call_id: record.call_id, ...outcome });
   }
 
   private observeControl(action: string, status: CallStatus, outcome: ControlOutcome | undefined) {
@@ -247,18 +410,27 @@ export class CallsService {
   }
 }
 
-function describeAdjustments(adjustments: CallEventAdjustments | undefined): string {
-  if (!adjustments) return '';
-  const notes: string[] = [];
-  const cut = adjustments.sip_headers;
-  if (cut?.problem) notes.push(cut.problem);
-  if (cut?.dropped) notes.push(`${cut.dropped} SIP header(s) dropped`);
-  if (cut?.truncated.length) notes.push(`${cut.truncated.length} SIP header value(s) truncated`);
-  if (cut?.converted) notes.push(`${cut.converted} SIP header(s) converted to text`);
-  if (adjustments.replaced?.length) {
-    notes.push(`envelope ${adjustments.replaced.map((field) => field.path).join(', ')} replaced`);
-  }
-  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
+/**
+ * The surface whose announcement the decision should wait for, if any: the one its accept
+ * prefers when that has not announced the call yet, or the other one when a rule read a fact
+ * the twin could change (`call.surfaces`, a `sip_media_security` not said yet).
+ */
+function twinToWaitFor(
+  decision: Decision,
+  facts: CallFacts,
+  announced: SurfaceName[],
+  mayWait: boolean,
+): SurfaceName | undefined {
+  if (!mayWait || announced.length > 1) return undefined;
+  const plan = planSurface(decision.action, announced, true);
+  if (plan.kind === 'wait') return plan.surface;
+  return facts.offer.readTwinFacts ? otherSurface(announced[0]) : undefined;
+}
+
+/** What the announcements say about the media's security: the first that says anything. */
+function mediaSecurityOf(record: CallRecord): string | undefined {
+  return Object.values(record.surfaces).find((arrival) => arrival?.sip_media_security)
+    ?.sip_media_security;
 }
 
 /** What OpenAI's answer means for the call: none (dry run), done, caller gone, or failed. */

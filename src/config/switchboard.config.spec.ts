@@ -101,4 +101,14 @@ describe('loadConfig', () => {
       'STREAM_HEARTBEAT_MS must be a whole number, got "30s"',
     );
   });
+
+  it('reads how long a decision waits for its twin, 300 ms unless TWIN_WAIT_MS says otherwise', () => {
+    const env = { OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir };
+    expect(loadConfig(env).twinWaitMs).toBe(300);
+    expect(loadConfig({ ...env, TWIN_WAIT_MS: '0' }).twinWaitMs).toBe(0);
+    expect(loadConfig({ ...env, TWIN_WAIT_MS: '5000' }).twinWaitMs).toBe(5000);
+    expect(() => loadConfig({ ...env, TWIN_WAIT_MS: '5001' })).toThrow(
+      'TWIN_WAIT_MS must be between 0 and 5000, got 5001',
+    );
+  });
 });

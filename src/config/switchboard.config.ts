@@ -4,6 +4,7 @@ import { decodeWebhookSecrets } from '../webhooks/signature/webhook-secret';
 import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
+import { DEFAULT_TWIN_WAIT_MS, MAX_TWIN_WAIT_MS } from '../calls/twins/twin-wait';
 import {
   DEV_ADMIN_TOKEN_FILE,
   DEV_SECRET_FILE,
@@ -37,6 +38,8 @@ export interface SwitchboardConfig {
   openaiApiKey?: string;
   openaiBaseUrl?: string;
   rulesFile?: string;
+  /** How long a decision waits for the announcement of the surface it prefers (the twin). */
+  twinWaitMs: number;
   maxBodyBytes: number;
   /** A request body not arrived whole this long after its headers is refused with 408. */
   bodyTimeoutMs: number;
@@ -91,6 +94,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: url('OPENAI_BASE_URL', env.OPENAI_BASE_URL),
     rulesFile: nonEmpty(env.RULES_FILE),
+    twinWaitMs: integer(
+      'TWIN_WAIT_MS',
+      env.TWIN_WAIT_MS,
+      DEFAULT_TWIN_WAIT_MS,
+      0,
+      MAX_TWIN_WAIT_MS,
+    ),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
     bodyTimeoutMs: integer('BODY_TIMEOUT_MS', env.BODY_TIMEOUT_MS, 10_000, 100, 600_000),
     headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000, 100, 600_000),

@@ -122,3 +122,144 @@ describe('parseWebhookEvent: a ringing call', () => {
     expect(paths.sort()).toEqual(['created_at', 'data.call_id', 'id']);
   });
 });
+
+describe('parseWebhookEvent: a ringing call on the Live surface', () => {
+  const live = (type: string, data: Record<string, unknown>) =>
+    JSON.stringify({ id: 'evt_1', created_at: 1, type, data });
+
+  it('types live.transport.incoming and the deprecated live.call.incoming, with sip_media_security', () => {
+    for (const type of ['live.transport.incoming', 'live.call.incoming']) {
+      const parsed = parseWebhookEvent(
+        live(type, {
+          type: 'sip',
+          session_id: 'live_1',
+          sip_headers: [{ name: 'Call-ID', value: 'a@b' }],
+          sip_media_security: 'srtp',
+        }),
+      );
+      expect(parsed).toMatchObject({
+        ok: true,
+        known: true,
+        event: {
+          type,
+          data: {
+            session_id: 'live_1',
+            sip_headers: [{ name: 'Call-ID', value: 'a@b' }],
+            sip_media_security: 'srtp',
+          },
+        },
+      });
+      expect((parsed as { event: { data: { adjustments?: object } } }).event.data.adjustments).toBe(
+        undefined,
+      );
+    }
+  });
+
+  it('bounds odd SIP headers exactly as for a Realtime call, and notes what was cut', () => {
+    const parsed = parseWebhookEvent(
+      live('live.transport.incoming', {
+        session_id: 'live_1',
+        sip_headers: [null, { name: 'From', value: 'x'.repeat(9000) }, { name: 'To', value: 7 }],
+      }),
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      event: {
+        data: {
+          sip_headers: [
+            { name: 'From', value: 'x'.repeat(8192) },
+            { name: 'To', value: '7' },
+          ],
+          adjustments: {
+            sip_headers: {
+              received: 3,
+              kept: 2,
+              dropped_because: { not_an_object: 1 },
+              truncated: [{ name: 'From', length: 9000 }],
+              converted: 1,
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it('drops an unusable sip_media_security or transport type instead of refusing the call', () => {
+    const parsed = parseWebhookEvent(
+      live('live.transport.incoming', {
+        type: { nested: true },
+        session_id: 'live_1',
+        sip_headers: [],
+        sip_media_security: 'srtp '.repeat(20),
+      }),
+    );
+    expect(parsed.ok).toBe(true);
+    const data = (parsed as { event: { data: Record<string, unknown> } }).event.data;
+    expect(data.type).toBeUndefined();
+    expect(data.sip_media_security).toBeUndefined();
+    expect(data.adjustments).toEqual({
+      replaced: [
+        { path: 'data.type', problems: ['type must be text, got object'] },
+        {
+          path: 'data.sip_media_security',
+          problems: ['sip_media_security must be 1 to 64 visible ASCII characters'],
+        },
+      ],
+    });
+  });
+
+  it('refuses only an unusable session_id, naming it', () => {
+    const parsed = parseWebhookEvent(
+      live('live.transport.incoming', { session_id: '..', sip_headers: [] }),
+    );
+    expect(parsed).toMatchObject({ ok: false, errors: [{ path: 'data.session_id' }] });
+  });
+
+  it('keeps an envelope replacement and a dropped word in one note', () => {
+    const parsed = parseWebhookEvent(
+      JSON.stringify({
+        type: 'realtime.call.incoming',
+        created_at: 1,
+        data: { call_id: 'rtc_1', sip_headers: [], sip_media_security: 5 },
+      }),
+      { webhookId: 'wh_9', receivedAt: 0 },
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      event: {
+        id: 'wh_9',
+        data: {
+          adjustments: {
+            replaced: [{ path: 'data.sip_media_security' }, { path: 'id', replaced_with: 'wh_9' }],
+          },
+        },
+      },
+    });
+  });
+});
+
+describe('parseWebhookEvent: safety and Agents API session references', () => {
+  it.each([
+    'safety.alert.created',
+    'safety.org_alert.created',
+    'safety.warning_issued',
+    'safety.deactivation_issued',
+    'agent.session.created',
+    'agent.session.action_required',
+    'agent.session.in_progress',
+    'agent.session.idle',
+    'agent.session.failed',
+  ])('%s is a known { id } reference', (type) => {
+    const parsed = parseWebhookEvent(
+      JSON.stringify({ id: 'evt_1', created_at: 1, type, data: { id: 'C-abc123', extra: 1 } }),
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      known: true,
+      event: { type, data: { id: 'C-abc123' } },
+    });
+    expect(parseWebhookEvent(JSON.stringify({ id: 'e', created_at: 1, type, data: {} })).ok).toBe(
+      false,
+    );
+  });
+});

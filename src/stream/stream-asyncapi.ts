@@ -18,7 +18,8 @@ const CALL_IDS = {
   type: 'array',
   maxItems: 256,
   items: { type: 'string', minLength: 1, maxLength: 200 },
-  description: 'only events about these calls (their `data.call_id`)',
+  description:
+    "only events about these calls (their `data.call_id`, or a Live announcement's `data.session_id`)",
 };
 const SEQ = { type: 'integer', minimum: 0, description: 'a sequence number of the store' };
 

@@ -83,11 +83,16 @@ export function serializeEvent(event: StoredEvent): string {
   return `{"type":"event","seq":${event.seq},"source":"${event.source}","event":${event.payload}}`;
 }
 
-/** The call an event is about (`data.call_id`), for filters by call id. */
+/**
+ * The call an event is about, for filters by call id: `data.call_id` (a Realtime announcement,
+ * Switchboard's call events), or a Live announcement's `data.session_id`.
+ */
 export function eventCallId(payload: string): string | undefined {
-  if (!payload.includes('"call_id"')) return undefined;
+  if (!payload.includes('"call_id"') && !payload.includes('"session_id"')) return undefined;
   try {
-    const id = (JSON.parse(payload) as { data?: { call_id?: unknown } }).data?.call_id;
+    const data = (JSON.parse(payload) as { data?: { call_id?: unknown; session_id?: unknown } })
+      .data;
+    const id = data?.call_id ?? data?.session_id;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;

@@ -1,5 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { checkBody, ControlPath, FakeCallState, parseControlPath } from './fake-call-state';
 
 export interface RecordedRequest {
   method: string;
@@ -10,6 +11,8 @@ export interface RecordedRequest {
   at: number;
   /** The client closed the connection before an answer came (it gave up on a hanging reply). */
   abortedByClient?: boolean;
+  /** The surface, call id and verb of a call-control path (undefined for any other path). */
+  control?: ControlPath;
 }
 
 /**
@@ -20,11 +23,17 @@ export type Reply =
   { status: number; body?: unknown; delayMs?: number; until?: Promise<unknown> } | 'hang';
 
 /**
- * A small HTTP server on loopback standing in for OpenAI's call control API. It records every
- * request and answers from a script (default 200), so tests see exactly what was sent.
+ * A small HTTP server on loopback standing in for OpenAI's call control API, on both surfaces
+ * (`/v1/realtime/calls/...` and `/v1/live/sessions/...`). It records every request and answers
+ * from a script, else as OpenAI would: a malformed body is 400, and a call announced with
+ * `calls.offer()` follows OpenAI's rules (the first accept on either surface wins, the other
+ * surface's accept fails with 409, a call that is gone answers 404 `call_id_not_found`).
+ * Anything else is answered 200.
  */
 export class FakeOpenAI {
   readonly requests: RecordedRequest[] = [];
+  /** The pending calls OpenAI holds (see `FakeCallState`). */
+  readonly calls = new FakeCallState();
   private readonly script: Reply[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
@@ -62,11 +71,23 @@ export class FakeOpenAI {
     return this.requests;
   }
 
+  /** Requests that reached a call-control path of this surface. */
+  on(surface: 'realtime' | 'live'): RecordedRequest[] {
+    return this.requests.filter((request) => request.control?.surface === surface);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** OpenAI's own answer when no reply is scripted. */
+  private answer(recorded: RecordedRequest): Reply {
+    const path = recorded.control;
+    if (!path) return { status: 404, body: { error: { message: `no route ${recorded.path}` } } };
+    return checkBody(path, recorded.body) ?? this.calls.answer(path) ?? { status: 200 };
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -80,10 +101,11 @@ export class FakeOpenAI {
         authorization: req.headers.authorization,
         body: text ? (JSON.parse(text) as unknown) : undefined,
         at: Date.now(),
+        control: parseControlPath(req.url ?? ''),
       };
       this.requests.push(recorded);
       for (const wake of this.waiters.splice(0)) wake();
-      const reply = this.script.shift() ?? { status: 200 };
+      const reply = this.script.shift() ?? this.answer(recorded);
       if (reply === 'hang') {
         this.hanging.add(res);
         res.once('close', () => {

@@ -18,15 +18,34 @@ export const SAMPLE_SIP_HEADERS = [
   { name: 'X-Account-Tier', value: 'gold' },
 ];
 
-/** A realistic event of each of the fifteen types, as a plain object. */
+/** `data` of a sample: `{ id }`, or a ringing call on one surface or the other. */
+export interface SampleData {
+  id?: string;
+  call_id?: string;
+  session_id?: string;
+  type?: string;
+  sip_headers?: { name: string; value: string }[];
+  sip_media_security?: string;
+}
+
+/** `data` of a ringing call of each surface's event type. */
+const CALL_DATA: Record<string, () => SampleData> = {
+  'realtime.call.incoming': () => ({ call_id: `rtc_${hex()}`, sip_headers: SAMPLE_SIP_HEADERS }),
+  'live.transport.incoming': () => ({
+    type: 'sip',
+    session_id: `live_${hex()}`,
+    sip_headers: SAMPLE_SIP_HEADERS,
+    sip_media_security: 'srtp',
+  }),
+  'live.call.incoming': () => ({ session_id: `live_${hex()}`, sip_headers: SAMPLE_SIP_HEADERS }),
+};
+
+/** A realistic event of each known type, as a plain object. */
 export function sampleEvent(
   type: KnownWebhookEventType | string,
   overrides: Record<string, unknown> = {},
 ) {
-  const data =
-    type === 'realtime.call.incoming'
-      ? { call_id: `rtc_${hex()}`, sip_headers: SAMPLE_SIP_HEADERS }
-      : { id: `${type.split('.')[0]}_${hex()}` };
+  const data: SampleData = CALL_DATA[type]?.() ?? { id: `${type.split('.')[0]}_${hex()}` };
   return {
     id: `evt_${hex()}`,
     object: 'event',

@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import { RenderedAction } from '../rules/route-action';
 import { ControlOutcome } from '../store/call-store';
 import { RetryPolicy, withBoundedRetry } from './bounded-retry';
 
@@ -20,13 +19,22 @@ export interface CallControlOptions {
   deadlineMs?: number;
 }
 
-export type ControlRequest = RenderedAction | { type: 'hangup' };
+/**
+ * One call-control request, as a surface builds it: the SDK call to make (a typed method, or the
+ * SDK's generic `client.post` for a surface the SDK does not type yet), with the options the
+ * transport gives each attempt (its time limit). Made again on a retry.
+ */
+export type ControlCall = (
+  client: OpenAI,
+  options: OpenAI.RequestOptions,
+) => { asResponse(): Promise<Response> };
 
 /**
- * OpenAI's call control (`realtime.calls.accept/reject/refer/hangup`) through the official SDK,
- * with our own bounded retry (`withBoundedRetry`: every attempt and wait inside one deadline):
- * 5xx, 429, network errors and timeouts are retried with backoff, other 4xx are not, and 404
- * (the caller already hung up) is an answer, not an error.
+ * The transport of OpenAI's call control, whatever the surface: the official SDK's auth,
+ * errors and connection, with our own bounded retry (`withBoundedRetry`: every attempt and
+ * wait inside one deadline): 5xx, 429, network errors and timeouts are retried with backoff,
+ * other 4xx are not, and 404 (the caller already hung up) is an answer, not an error. What to
+ * send is the surface's business (`src/calls/surfaces`).
  */
 export class CallControlClient {
   private readonly client?: OpenAI;
@@ -52,13 +60,13 @@ export class CallControlClient {
     return this.client === undefined;
   }
 
-  /** Sends the request; never throws. Undefined in dry mode. */
-  async send(callId: string, request: ControlRequest): Promise<ControlOutcome | undefined> {
+  /** Makes the request; never throws. Undefined in dry mode. */
+  async execute(call: ControlCall): Promise<ControlOutcome | undefined> {
     const client = this.client;
     if (!client) return undefined;
     const result = await withBoundedRetry(
       this.policy,
-      (timeoutMs) => this.perform(client, callId, request, timeoutMs),
+      (timeoutMs) => this.perform(client, call, timeoutMs),
       isRetryable,
     );
     const duration_ms = Math.round(result.durationMs);
@@ -73,43 +81,11 @@ export class CallControlClient {
   }
 
   /** Resolves on any 2xx: the answer's body (if any) is not parsed, so it cannot fail a success. */
-  private async perform(
-    client: OpenAI,
-    callId: string,
-    request: ControlRequest,
-    timeoutMs: number,
-  ): Promise<void> {
+  private async perform(client: OpenAI, call: ControlCall, timeoutMs: number): Promise<void> {
     // The SDK takes whole milliseconds; rounding down keeps the attempt inside the deadline.
     const timeout = Math.max(0, Math.floor(timeoutMs));
-    const response = await this.call(client, callId, request, { timeout }).asResponse();
+    const response = await call(client, { timeout }).asResponse();
     await response.body?.cancel();
-  }
-
-  private call(
-    client: OpenAI,
-    callId: string,
-    request: ControlRequest,
-    options: OpenAI.RequestOptions,
-  ) {
-    const calls = client.realtime.calls;
-    switch (request.type) {
-      case 'accept':
-        return calls.accept(
-          callId,
-          request.session as unknown as OpenAI.Realtime.CallAcceptParams,
-          options,
-        );
-      case 'reject':
-        return calls.reject(callId, { status_code: request.status_code }, options);
-      case 'refer':
-        return calls.refer(callId, { target_uri: request.target_uri }, options);
-      case 'hangup':
-        return calls.hangup(callId, options);
-      default: {
-        const unreachable: never = request;
-        throw new Error(`unknown request ${JSON.stringify(unreachable)}`);
-      }
-    }
   }
 }
 

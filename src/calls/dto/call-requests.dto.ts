@@ -2,6 +2,8 @@ import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-vali
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsTargetUri } from './is-target-uri.validator';
+import { CALL_STATUSES } from './call-responses.dto';
+import type { CallStatus } from '../store/call-store';
 
 /** `POST /calls/:id/refer`: an operator's transfer, sent as written (no template). */
 export class ReferRequestDto {
@@ -11,10 +13,10 @@ export class ReferRequestDto {
 }
 
 export class ListCallsQuery {
-  @ApiPropertyOptional({ enum: ['acting', 'completed', 'dry_run', 'caller_gone', 'failed'] })
+  @ApiPropertyOptional({ enum: CALL_STATUSES })
   @IsOptional()
-  @IsIn(['acting', 'completed', 'dry_run', 'caller_gone', 'failed'])
-  status?: 'acting' | 'completed' | 'dry_run' | 'caller_gone' | 'failed';
+  @IsIn(CALL_STATUSES)
+  status?: CallStatus;
 
   /** The `next_cursor` of the previous page. */
   @ApiPropertyOptional({ description: 'the `next_cursor` of the previous page' })

@@ -2,18 +2,39 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from 
 import { SipHeaderDto } from '../../realtime-call/dto/realtime-call-incoming.dto';
 import type { Decision, Explanation, RuleFailure } from '../rules/rule-set';
 import type { RenderedAction } from '../rules/route-action';
-import type { CallRecord, CallStatus, ControlOutcome, OperatorAction } from '../store/call-store';
+import type {
+  CallRecord,
+  CallStatus,
+  ControlOutcome,
+  OperatorAction,
+  SurfaceArrival,
+} from '../store/call-store';
+import { SURFACE_NAMES, SurfaceName } from '../surfaces/surface-name';
 
 export class AcceptedActionDto {
   @ApiProperty({ enum: ['accept'] })
   type!: 'accept';
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'the session config sent to OpenAI, every template filled in',
+    description:
+      'the session config sent to OpenAI, every template filled in (a Realtime session, or, in `request`, the session of the surface it goes to)',
   })
-  session!: Record<string, unknown>;
+  session?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: {
+      realtime: { type: 'object', additionalProperties: true },
+      live: { type: 'object', additionalProperties: true },
+    },
+    description: 'an accept that names its surfaces: the session config of each',
+  })
+  sessions?: Record<string, Record<string, unknown>>;
+
+  @ApiPropertyOptional({ enum: SURFACE_NAMES, description: 'the surface the accept prefers' })
+  prefer?: SurfaceName;
 }
 
 export class RejectedActionDto {
@@ -93,8 +114,23 @@ export class DecisionDto implements Decision {
   rules_version!: string;
 }
 
-/** `POST /rules/evaluate`: the decision, with every rule explained, and the rule set's warnings. */
+/**
+ * `POST /rules/evaluate`: the decision, with every rule explained, where it goes (`surface`,
+ * `request`), and the rule set's warnings.
+ */
 export class EvaluationDto extends DecisionDto {
+  @ApiProperty({
+    enum: SURFACE_NAMES,
+    description: 'the surface the request goes to, among those that announced the call',
+  })
+  surface!: SurfaceName;
+
+  @ApiProperty({
+    ...RENDERED_ACTION,
+    description: 'what is sent there: for an accept, the session of that surface',
+  })
+  request!: RenderedAction;
+
   @ApiProperty({ type: [String] })
   warnings!: string[];
 }
@@ -134,10 +170,54 @@ export class OperatorActionDto implements OperatorAction {
   @ApiProperty({ format: 'date-time' })
   at!: string;
 
+  @ApiPropertyOptional({ enum: SURFACE_NAMES, description: 'the surface that answered the call' })
+  surface?: SurfaceName;
+
   @ApiProperty({
     oneOf: [{ $ref: getSchemaPath(ControlOutcomeDto) }, { $ref: getSchemaPath(DryRunOutcomeDto) }],
   })
   outcome!: ControlOutcomeDto | DryRunOutcomeDto;
+}
+
+/** One surface's announcement of the call. */
+export class SurfaceArrivalDto implements SurfaceArrival {
+  @ApiProperty({
+    description: 'the call id on this surface: `call_id` (Realtime) or `session_id` (Live)',
+    example: 'live_685343a1381c819085d44c354e1b330e',
+  })
+  id!: string;
+
+  @ApiProperty({ example: 'live.transport.incoming' })
+  event_type!: string;
+
+  @ApiProperty()
+  event_id!: string;
+
+  @ApiProperty()
+  event_seq!: number;
+
+  @ApiProperty({ format: 'date-time', description: 'when its webhook arrived' })
+  received_at!: string;
+
+  @ApiProperty({ description: "ms after the call's first announcement (0 for the first)" })
+  after_first_ms!: number;
+
+  @ApiPropertyOptional({ example: 'srtp' })
+  sip_media_security?: string;
+
+  @ApiPropertyOptional({
+    enum: ['sip_call_id', 'shared_id'],
+    description: 'how the twin was recognised: SIP Call-ID with From and To, or a shared id',
+  })
+  paired_by?: 'sip_call_id' | 'shared_id';
+}
+
+export class CallSurfacesDto {
+  @ApiPropertyOptional({ type: SurfaceArrivalDto })
+  realtime?: SurfaceArrivalDto;
+
+  @ApiPropertyOptional({ type: SurfaceArrivalDto })
+  live?: SurfaceArrivalDto;
 }
 
 export class CallTimingsDto {
@@ -149,13 +229,31 @@ export class CallTimingsDto {
 
   @ApiPropertyOptional({ description: "arrival to OpenAI's answer, ms" })
   answered_after_ms?: number;
+
+  @ApiPropertyOptional({
+    description: "how long the decision waited for the chosen surface's announcement, ms",
+  })
+  waited_for_twin_ms?: number;
 }
 
-const CALL_STATUSES: CallStatus[] = ['acting', 'completed', 'dry_run', 'caller_gone', 'failed'];
+export const CALL_STATUSES: CallStatus[] = [
+  'waiting',
+  'acting',
+  'completed',
+  'dry_run',
+  'caller_gone',
+  'failed',
+];
 
-/** Everything about one call: what arrived, what was decided and why, what OpenAI said. */
+/**
+ * Everything about one physical call: what arrived on which surface, what was decided and why,
+ * what OpenAI said.
+ */
 export class CallRecordDto implements CallRecord {
-  @ApiProperty({ example: 'rtc_685343a1381c819085d44c354e1b330e' })
+  @ApiProperty({
+    example: 'rtc_685343a1381c819085d44c354e1b330e',
+    description: "the id of the call's first announcement; the record is found by either id",
+  })
   call_id!: string;
 
   @ApiProperty()
@@ -170,7 +268,7 @@ export class CallRecordDto implements CallRecord {
   @ApiProperty({
     enum: CALL_STATUSES,
     description:
-      '`acting`: being sent; `completed`: OpenAI confirmed; `dry_run`: no API key, not sent; `caller_gone`: the caller hung up first; `failed`',
+      "`waiting`: for the chosen surface's announcement, nothing sent yet; `acting`: being sent; `completed`: OpenAI confirmed; `dry_run`: no API key, not sent; `caller_gone`: the caller hung up first; `failed`",
   })
   status!: CallStatus;
 
@@ -185,6 +283,24 @@ export class CallRecordDto implements CallRecord {
 
   @ApiProperty({ type: [OperatorActionDto] })
   operator_actions!: OperatorActionDto[];
+
+  @ApiProperty({
+    type: CallSurfacesDto,
+    description: "each surface's announcement of the call: one, or both twins",
+  })
+  surfaces!: CallSurfacesDto;
+
+  @ApiPropertyOptional({
+    enum: SURFACE_NAMES,
+    description:
+      'the surface the decision went to (in a dry run: would have); absent while waiting',
+  })
+  surface?: SurfaceName;
+
+  @ApiPropertyOptional({
+    description: 'why an announcement that looked like a twin was routed as a call of its own',
+  })
+  pairing_note?: string;
 }
 
 export class CallListDto {

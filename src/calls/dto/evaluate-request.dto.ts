@@ -1,4 +1,17 @@
-import { IsISO8601, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import { SURFACE_NAMES, SurfaceName } from '../surfaces/surface-name';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RoutingRulesDocumentDto } from '../rules/dto/routing-rules.dto';
 import { IsSipHeaderList } from '../../realtime-call/dto/is-sip-header-list.validator';
@@ -25,6 +38,29 @@ export class EvaluateRequestDto {
   @IsString()
   @MaxLength(200)
   call_id?: string;
+
+  /**
+   * The surfaces that announced the call, in order of arrival (`["live", "realtime"]`: Live
+   * first). Default `["realtime"]`. An accept for a surface not in the list falls back as it
+   * would once the twin wait is over.
+   */
+  @ApiPropertyOptional({ enum: SURFACE_NAMES, isArray: true, default: ['realtime'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(2)
+  @ArrayUnique()
+  @IsIn(SURFACE_NAMES, { each: true, message: 'each of surfaces must be realtime or live' })
+  surfaces?: SurfaceName[];
+
+  /** What the announcements say about the media (`rtp`, `srtp`...). Default: not said. */
+  @ApiPropertyOptional({ example: 'srtp' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,64}$/, {
+    message: 'sip_media_security must be 1 to 64 visible ASCII characters',
+  })
+  sip_media_security?: string;
 
   /** When the call rings (ISO 8601), for time windows. Default: now. */
   @ApiPropertyOptional()

@@ -7,10 +7,16 @@
  * no exception: it is only trustworthy inside a trust domain (RFC 3325) whose edge strips what
  * an untrusted peer sent, and nothing tells Switchboard that every hop before OpenAI did).
  * Regex captures are cut from those values and inherit their status. Trusted are only the
- * values the caller cannot choose: `call_id` (made by OpenAI) and `caller.withheld` (Switchboard's
- * own true/false).
+ * values the caller cannot choose: `call_id` (made by OpenAI), `call.surfaces` and
+ * `sip_media_security` (OpenAI's announcements, not headers; the latter bounded to a short word
+ * at intake) and `caller.withheld` (Switchboard's own true/false).
  */
-const TRUSTED_PATHS: ReadonlySet<string> = new Set(['call_id', 'caller.withheld']);
+const TRUSTED_PATHS: ReadonlySet<string> = new Set([
+  'call_id',
+  'caller.withheld',
+  'call.surfaces',
+  'sip_media_security',
+]);
 
 export function isCallerData(path: string): boolean {
   return !TRUSTED_PATHS.has(path);

@@ -4,6 +4,7 @@ import { compileDialPattern, compileGlob, compileRegex, LinearPattern } from './
 import {
   describeSubject,
   isNumberField,
+  isOfferField,
   resolveSubject,
   Subject,
   validateFieldPath,
@@ -261,11 +262,14 @@ function compileComparison(
           ? `expected ${JSON.stringify(list[0])}`
           : `expected one of ${JSON.stringify(list)}`,
       );
-      condition.exact = {
-        key: indexKey(subject, caseSensitive),
-        values: [...wanted],
-        lookup: (context) => values(context).map(fold),
-      };
+      // Facts of the announcements are not indexed: looking one up for every call would count
+      // as reading it, and a read of `call.surfaces` makes the decision wait for the twin.
+      if (!isOfferField(subject))
+        condition.exact = {
+          key: indexKey(subject, caseSensitive),
+          values: [...wanted],
+          lookup: (context) => values(context).map(fold),
+        };
       return condition;
     }
     case 'prefix':

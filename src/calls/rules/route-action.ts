@@ -1,13 +1,26 @@
 import { checkTargetUri } from '../sip/uri-check';
+import { isSurfaceName, SurfaceName } from '../surfaces/surface-name';
 import { markCallerText } from './caller-data';
+import { ConditionError, ConditionErrors } from './condition.compiler';
 import { compileGlob, LinearPattern } from './patterns';
 import { asUriComponent, Placement, Placeholder, RenderContext, Template } from './template';
 
-/** What Switchboard will ask OpenAI to do with the call, with every template filled in. */
+/** The session config of each surface an accept names, every template filled in. */
+export type AcceptSessions = Partial<Record<SurfaceName, Record<string, unknown>>>;
+
+/**
+ * What Switchboard will ask OpenAI to do with the call, with every template filled in. An accept
+ * is either a Realtime session (`session`: the form every rule had before the Live surface),
+ * or a session per surface it may answer on (`sessions`), with the one it `prefer`s.
+ */
 export type RenderedAction =
   | { type: 'accept'; session: Record<string, unknown> }
+  | { type: 'accept'; sessions: AcceptSessions; prefer?: SurfaceName }
   | { type: 'reject'; status_code: number }
   | { type: 'refer'; target_uri: string };
+
+/** The keys that make an accept name its surfaces (`accept: { live: {...}, prefer: live }`). */
+const SURFACE_ACCEPT_KEYS = ['realtime', 'live', 'prefer'];
 
 export const DEFAULT_REJECT_STATUS = 603;
 const MAX_ALLOWED_TARGETS = 100;
@@ -40,6 +53,8 @@ export function compileAction(raw: Record<string, unknown>, path: string): Compi
     };
   }
   if (kind === 'refer') return compileRefer(body, `${path}.refer`);
+  if (Object.keys(body).some((key) => SURFACE_ACCEPT_KEYS.includes(key)))
+    return compileSurfaceAccept(body, `${path}.accept`);
   const warnings: string[] = [];
   const session = compileValue({ type: 'realtime', ...body }, `${path}.accept`, warnings);
   return {
@@ -47,6 +62,104 @@ export function compileAction(raw: Record<string, unknown>, path: string): Compi
     render: (context) => ({ type: 'accept', session: session(context) as Record<string, unknown> }),
     warnings,
   };
+}
+
+/**
+ * `accept: { live: {...}, realtime: {...}, prefer: live }`: a session config per surface the call
+ * may be answered on (one or both), and, with both, optionally the one to wait for. Each session
+ * is checked against what its surface takes, and every string in it may be a template.
+ */
+function compileSurfaceAccept(body: Record<string, unknown>, path: string): CompiledAction {
+  onlyKeys(body, SURFACE_ACCEPT_KEYS, path);
+  const mistakes: ConditionError[] = [];
+  const given = (['realtime', 'live'] as const).filter((surface) => body[surface] !== undefined);
+  if (given.length === 0)
+    mistakes.push(
+      new ConditionError(
+        path,
+        'names no surface: give realtime, live or both (each a session config)',
+      ),
+    );
+  for (const surface of given) {
+    const session = body[surface];
+    if (typeof session !== 'object' || session === null || Array.isArray(session))
+      mistakes.push(
+        new ConditionError(`${path}.${surface}`, 'must be a session config (an object)'),
+      );
+    else if (surface === 'live')
+      mistakes.push(...liveSessionMistakes(session as Record<string, unknown>, `${path}.live`));
+  }
+  const prefer = body.prefer;
+  if (prefer !== undefined && !(isSurfaceName(prefer) && given.includes(prefer)))
+    mistakes.push(
+      new ConditionError(
+        `${path}.prefer`,
+        `must name a surface this accept gives a session for (${given.join(', ')})`,
+      ),
+    );
+  if (mistakes.length > 0)
+    throw mistakes.length === 1 ? mistakes[0] : new ConditionErrors(mistakes);
+  const warnings: string[] = [];
+  const sessions = given.map(
+    (surface) =>
+      [
+        surface,
+        compileValue(
+          { type: surface, ...(body[surface] as object) },
+          `${path}.${surface}`,
+          warnings,
+        ),
+      ] as const,
+  );
+  return {
+    type: 'accept',
+    render: (context) => ({
+      type: 'accept',
+      sessions: Object.fromEntries(
+        sessions.map(([surface, session]) => [surface, session(context)]),
+      ) as AcceptSessions,
+      ...(prefer === undefined ? {} : { prefer: prefer as SurfaceName }),
+    }),
+    warnings,
+  };
+}
+
+/**
+ * What a Live session takes over SIP, checked on save: a model (`gpt-live-1`), no audio format
+ * (SIP negotiates it), and no tools on the voice model (they belong to its delegation).
+ */
+function liveSessionMistakes(session: Record<string, unknown>, path: string): ConditionError[] {
+  const mistakes: ConditionError[] = [];
+  if (session.type !== undefined && session.type !== 'live')
+    mistakes.push(
+      new ConditionError(`${path}.type`, `a Live session's type is "live" (the default)`),
+    );
+  if (typeof session.model !== 'string' || session.model.length === 0)
+    mistakes.push(
+      new ConditionError(`${path}.model`, 'required, the Live model (e.g. gpt-live-1)'),
+    );
+  if (session.tools !== undefined)
+    mistakes.push(
+      new ConditionError(
+        `${path}.tools`,
+        'a Live voice model takes no tools; give them to its delegation: { type: responses, responses: { model, instructions, tools } }',
+      ),
+    );
+  const audio = session.audio as Record<string, unknown> | undefined;
+  for (const [where, part] of [
+    ['audio', audio],
+    ['audio.input', audio?.input],
+    ['audio.output', audio?.output],
+  ] as const) {
+    if (typeof part === 'object' && part !== null && 'format' in part)
+      mistakes.push(
+        new ConditionError(
+          `${path}.${where}.format`,
+          'must be omitted for SIP calls (SIP negotiates it)',
+        ),
+      );
+  }
+  return mistakes;
 }
 
 /**

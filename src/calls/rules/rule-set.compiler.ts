@@ -289,7 +289,9 @@ function attempt<T>(problems: RuleProblem[], path: string, run: () => T): T | un
   try {
     return run();
   } catch (error) {
-    problems.push(asProblem(error, path));
+    // Several mistakes found at once (in a condition tree, or an accept's sessions): each listed.
+    const errors: unknown[] = error instanceof ConditionErrors ? error.errors : [error];
+    problems.push(...errors.map((one) => asProblem(one, path)));
     return undefined;
   }
 }

@@ -4,6 +4,8 @@
 // Exit code 0 when the rules are valid and every case decides as expected, 1 otherwise.
 import { isDeepStrictEqual } from 'node:util';
 import { deriveCallFacts } from '../sip/call-facts';
+import { settleOnSurface } from '../surfaces/settle-surface';
+import { isSurfaceName } from '../surfaces/surface-name';
 import { CompiledRuleSet } from './rule-set';
 import { compileRuleSet, RulesValidationError } from './rule-set.compiler';
 import { locateProblems, readRulesFile, RulesFileError } from './rules-file';
@@ -12,7 +14,10 @@ interface RuleCase {
   name?: string;
   sip_headers: { name: string; value: string }[];
   at?: string;
-  expect: { rule: string; action?: unknown };
+  /** The surfaces that announced the call, in order of arrival; default [realtime]. */
+  surfaces?: unknown;
+  sip_media_security?: unknown;
+  expect: { rule: string; action?: unknown; surface?: unknown; request?: unknown };
 }
 
 export function runRulesCli(args: string[], out: (line: string) => void): number {
@@ -69,11 +74,26 @@ function checkCase(set: CompiledRuleSet, testCase: RuleCase): string | undefined
   }
   const at = testCase.at ? new Date(testCase.at) : new Date();
   if (Number.isNaN(at.getTime())) return `"at" is not a time: ${testCase.at}`;
-  const decision = set.decide(
-    deriveCallFacts('rtc_rules_test', testCase.sip_headers, set.defaultCountry),
-    at,
-    true,
+  const surfaces = testCase.surfaces ?? ['realtime'];
+  if (
+    !Array.isArray(surfaces) ||
+    surfaces.length === 0 ||
+    !surfaces.every(isSurfaceName) ||
+    new Set(surfaces).size !== surfaces.length
+  ) {
+    return `"surfaces" must list realtime and/or live, in order of arrival, each once`;
+  }
+  const mediaSecurity = testCase.sip_media_security;
+  if (mediaSecurity !== undefined && typeof mediaSecurity !== 'string')
+    return `"sip_media_security" must be text such as srtp`;
+  const facts = deriveCallFacts(
+    surfaces[0] === 'live' ? 'live_rules_test' : 'rtc_rules_test',
+    testCase.sip_headers,
+    set.defaultCountry,
+    { surfaces, mediaSecurity, twinMayCome: false },
   );
+  const settled = settleOnSurface(set, facts, set.decide(facts, at, true), surfaces);
+  const { decision } = settled;
   const got = decision.rule ?? decision.route;
   if (got !== testCase.expect.rule) {
     const why = decision.explanation.rules_before.find((r) => r.rule === testCase.expect.rule);
@@ -81,6 +101,15 @@ function checkCase(set: CompiledRuleSet, testCase: RuleCase): string | undefined
   }
   if (testCase.expect.action !== undefined && !contains(decision.action, testCase.expect.action)) {
     return `expected action ${JSON.stringify(testCase.expect.action)}, got ${JSON.stringify(decision.action)}`;
+  }
+  if (testCase.expect.surface !== undefined && testCase.expect.surface !== settled.surface) {
+    return `expected surface ${String(testCase.expect.surface)}, got ${settled.surface}`;
+  }
+  if (
+    testCase.expect.request !== undefined &&
+    !contains(settled.request, testCase.expect.request)
+  ) {
+    return `expected request ${JSON.stringify(testCase.expect.request)}, got ${JSON.stringify(settled.request)}`;
   }
   return undefined;
 }

@@ -24,6 +24,7 @@ import { RoutingRuleDto, RoutingRulesDocumentDto } from './dto/routing-rules.dto
 import { EvaluateRequestDto } from '../dto/evaluate-request.dto';
 import { ReorderRulesDto } from '../dto/call-requests.dto';
 import { deriveCallFacts } from '../sip/call-facts';
+import { settleOnSurface } from '../surfaces/settle-surface';
 import { JsonObjectPipe } from '../../common/pipes/json-object.pipe';
 import { compileRuleSetInSlices, RulesValidationError } from './rule-set.compiler';
 import { ActiveRules, RulesService } from './rules.service';
@@ -84,13 +85,22 @@ export class RulesController {
   @RulesDocs.evaluate
   async evaluate(@Body(strict) body: EvaluateRequestDto) {
     const set = body.rules ? await this.compileOr400(body.rules) : this.rules.current.set;
+    const surfaces = body.surfaces ?? ['realtime'];
     const facts = deriveCallFacts(
-      body.call_id ?? 'rtc_dry_run',
+      body.call_id ?? (surfaces[0] === 'live' ? 'live_dry_run' : 'rtc_dry_run'),
       body.sip_headers,
       set.defaultCountry,
+      { surfaces, mediaSecurity: body.sip_media_security, twinMayCome: false },
     );
     const decision = set.decide(facts, body.at ? new Date(body.at) : new Date(), true);
-    return { ...decision, warnings: set.warnings };
+    // As the service carries it out once every announcement it lists has arrived.
+    const settled = settleOnSurface(set, facts, decision, surfaces);
+    return {
+      ...settled.decision,
+      surface: settled.surface,
+      request: settled.request,
+      warnings: set.warnings,
+    };
   }
 
   @Put('order')

@@ -14,16 +14,21 @@ export type Subject = { header: string } | { field: string };
 const ROLES: readonly string[] = ADDRESS_ROLES;
 const PARTS: readonly string[] = ADDRESS_PARTS;
 
+/** Fields that come from OpenAI's announcements, not from a SIP header. */
+export const OFFER_FIELDS = ['call.surfaces', 'sip_media_security'] as const;
+
 /**
- * Throws unless the path names a field: `call_id`, `caller.withheld`, `<role>.<part>`, or one
- * parameter: `<role>.params.<name>`, `<role>.user_params.<name>`, `<role>.uri_headers.<name>`.
+ * Throws unless the path names a field: `call_id`, `caller.withheld`, `call.surfaces`,
+ * `sip_media_security`, `<role>.<part>`, or one parameter: `<role>.params.<name>`,
+ * `<role>.user_params.<name>`, `<role>.uri_headers.<name>`.
  */
 export function validateFieldPath(path: string): void {
   if (path === 'call_id' || path === 'caller.withheld') return;
+  if ((OFFER_FIELDS as readonly string[]).includes(path)) return;
   const [role, part, ...rest] = path.split('.');
   if (!ROLES.includes(role)) {
     throw new Error(
-      `unknown field "${path}": it starts with one of ${ADDRESS_ROLES.join(', ')}, or is call_id`,
+      `unknown field "${path}": it starts with one of ${ADDRESS_ROLES.join(', ')}, or is call_id, call.surfaces or sip_media_security`,
     );
   }
   const paramParts: readonly string[] = ADDRESS_PARAM_PARTS;
@@ -33,6 +38,11 @@ export function validateFieldPath(path: string): void {
       `unknown field "${path}": after "${role}." comes one of ${ADDRESS_PARTS.join(', ')}, or ${ADDRESS_PARAM_PARTS.map((p) => `${p}.<name>`).join(', ')}`,
     );
   }
+}
+
+/** `call.surfaces`, `sip_media_security`: facts of OpenAI's announcements, not of a header. */
+export function isOfferField(subject: Subject): boolean {
+  return 'field' in subject && (OFFER_FIELDS as readonly string[]).includes(subject.field);
 }
 
 /** `<role>.number`: values normalised to E.164, and so are a rule's operands for them. */
@@ -48,6 +58,17 @@ export function resolveSubject(facts: CallFacts, subject: Subject): string[] {
   const path = subject.field;
   if (path === 'call_id') return [facts.callId];
   if (path === 'caller.withheld') return [String(facts.withheld)];
+  const offer = facts.offer;
+  if (path === 'call.surfaces') {
+    // Which surfaces announced the call is only known once the twin has had its chance.
+    if (offer.twinMayCome) offer.readTwinFacts = true;
+    return [...offer.surfaces];
+  }
+  if (path === 'sip_media_security') {
+    if (offer.mediaSecurity !== undefined) return [offer.mediaSecurity];
+    if (offer.twinMayCome) offer.readTwinFacts = true; // the twin's announcement may say it
+    return [];
+  }
   const dot = path.indexOf('.');
   return addressPart(facts, path.slice(0, dot) as AddressRole, path.slice(dot + 1) as AddressPart);
 }

@@ -1,6 +1,7 @@
 import { addressNumber } from './address-number';
 import { parseSipAddress, SipAddress } from './sip-address';
 import { SipHeaderBag } from './sip-header-bag';
+import type { SurfaceName } from '../surfaces/surface-name';
 
 /** The address roles a rule can look at. `called` is `To`: the events carry no request URI. */
 export const ADDRESS_ROLES = [
@@ -32,6 +33,21 @@ export interface AddressFacts extends SipAddress {
   number?: string;
 }
 
+/** How OpenAI announced the call, beside its SIP headers: facts its twin may still add to. */
+export interface CallOfferFacts {
+  /** The surfaces that announced the call, in order of arrival. */
+  surfaces: SurfaceName[];
+  /** `rtp`, `srtp`...: as the announcements said, when one did. */
+  mediaSecurity?: string;
+  /** The other surface's announcement may still come (the first one is being decided). */
+  twinMayCome: boolean;
+  /**
+   * Set when a rule read a fact the twin could still change (`call.surfaces`, or a
+   * `sip_media_security` not said yet): the decision then waits for the twin and is made again.
+   */
+  readTwinFacts: boolean;
+}
+
 /** Everything routing needs to know about a ringing call, derived once from its headers. */
 export interface CallFacts {
   callId: string;
@@ -39,7 +55,11 @@ export interface CallFacts {
   addresses: Record<AddressRole, AddressFacts[]>;
   /** The caller asked not to be identified (`Privacy: id`) or is `anonymous`. */
   withheld: boolean;
+  offer: CallOfferFacts;
 }
+
+/** A call announced on Realtime alone, as every call was before the Live surface. */
+const REALTIME_ONLY = { surfaces: ['realtime'] as SurfaceName[], twinMayCome: false };
 
 /**
  * Reads the call's SIP headers the way a telephony engineer would: the caller is
@@ -50,6 +70,7 @@ export function deriveCallFacts(
   callId: string,
   headers: readonly { name: string; value: string }[],
   defaultCountry?: string,
+  offer: Omit<CallOfferFacts, 'readTwinFacts'> = REALTIME_ONLY,
 ): CallFacts {
   const bag = new SipHeaderBag(headers);
   const read = (name: string) => bag.all(name).flatMap((value) => address(value, defaultCountry));
@@ -67,7 +88,13 @@ export function deriveCallFacts(
     contact: read('contact'),
     referred_by: read('referred-by'),
   };
-  return { callId, headers: bag, addresses, withheld: isWithheld(bag, caller[0]) };
+  return {
+    callId,
+    headers: bag,
+    addresses,
+    withheld: isWithheld(bag, caller[0]),
+    offer: { ...offer, surfaces: [...offer.surfaces], readTwinFacts: false },
+  };
 }
 
 function address(value: string, defaultCountry?: string): AddressFacts[] {

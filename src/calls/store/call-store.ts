@@ -1,8 +1,15 @@
 import type { CallEventAdjustments } from '../../realtime-call/dto/realtime-call-incoming.dto';
 import type { StoreReadiness } from '../../common/store/store-health';
 import { Decision } from '../rules/rule-set';
+import type { SurfaceName } from '../surfaces/surface-name';
+import type { Announcement } from '../twins/twin-matcher';
 
 export type CallStatus =
+  /**
+   * Decided, for a surface whose announcement has not arrived yet: waiting (bounded by
+   * `twinWaitMs`) for it. Nothing has been sent.
+   */
+  | 'waiting'
   /** Decided; the action is being sent to OpenAI. */
   | 'acting'
   /** OpenAI confirmed the action. */
@@ -29,11 +36,35 @@ export interface OperatorAction {
   action: 'hangup' | 'refer';
   target_uri?: string;
   at: string;
+  /** The surface it was sent to: the one that answered the call. */
+  surface?: SurfaceName;
   outcome: ControlOutcome | { dry_run: true };
 }
 
-/** Everything about one call: what arrived, what was decided and why, what OpenAI said. */
+/** One surface's announcement of the call: its id there, and when and how it arrived. */
+export interface SurfaceArrival {
+  /** The call's id on this surface: `call_id` (Realtime) or `session_id` (Live). */
+  id: string;
+  /** `realtime.call.incoming`, `live.transport.incoming` or `live.call.incoming`. */
+  event_type: string;
+  event_id: string;
+  event_seq: number;
+  /** When its webhook arrived (ISO). */
+  received_at: string;
+  /** Milliseconds after the call's first announcement (0 for the first). */
+  after_first_ms: number;
+  /** `rtp`, `srtp`...: how the INVITE offered its media, when the event said. */
+  sip_media_security?: string;
+  /** How a twin was recognised: its SIP Call-ID (with From and To), or an id both surfaces share. */
+  paired_by?: 'sip_call_id' | 'shared_id';
+}
+
+/**
+ * Everything about one physical call: what arrived on which surface, what was decided and why,
+ * what OpenAI said. Named by `call_id`, the id of its first announcement; found by either id.
+ */
 export interface CallRecord {
+  /** The id of the call's first announcement (a Realtime `rtc_...` or a Live `live_...`). */
   call_id: string;
   event_id: string;
   event_seq: number;
@@ -50,9 +81,34 @@ export interface CallRecord {
     decided_after_ms: number;
     /** Arrival to OpenAI's answer, ms. */
     answered_after_ms?: number;
+    /** How long the decision waited for the chosen surface's announcement, ms. */
+    waited_for_twin_ms?: number;
   };
   operator_actions: OperatorAction[];
+  /** Each surface's announcement of the call (one, or both twins). */
+  surfaces: Partial<Record<SurfaceName, SurfaceArrival>>;
+  /** The surface the decision was sent to (in a dry run: would have been); absent while waiting. */
+  surface?: SurfaceName;
+  /** Why an announcement that looked like a twin was routed as a call of its own. */
+  pairing_note?: string;
 }
+
+/** What recording an announcement found (see `matchAnnouncement`). */
+export type ClaimResult =
+  /** The record was created: this announcement makes the call's one decision. */
+  | { outcome: 'created' }
+  /** The call was recorded before with the other surface's announcement: this one was added. */
+  | { outcome: 'twin'; record: CallRecord }
+  /** This very announcement was recorded before: a redelivery, or a handler resumed after a restart. */
+  | { outcome: 'seen'; record: CallRecord };
+
+/** The fields of a record its decision changes after it was created. */
+export type CallRecordPatch = Partial<
+  Pick<
+    CallRecord,
+    'status' | 'openai' | 'timings' | 'operator_actions' | 'decision' | 'surface' | 'pairing_note'
+  >
+>;
 
 export interface StoredRuleSet {
   document: unknown;
@@ -62,13 +118,25 @@ export interface StoredRuleSet {
 
 /** Call records and the API-managed rule set. */
 export interface CallStore {
-  /** Creates the record unless one exists for the call: false means another delivery got it first. */
-  create(record: CallRecord): Promise<boolean>;
-  update(
-    callId: string,
-    patch: Partial<Pick<CallRecord, 'status' | 'openai' | 'timings' | 'operator_actions'>>,
-  ): Promise<void>;
-  get(callId: string): Promise<CallRecord | undefined>;
+  /**
+   * Records one announcement of a ringing call, atomically, keyed by the physical call: creates
+   * `record` when the call is new; adds `arrival` to the existing record when the announcement
+   * is the twin of a call recorded before (`matchAnnouncement` decides); changes nothing when
+   * the announcement itself was recorded before. Of any number of concurrent announcements of
+   * one call, across twins, redeliveries and restarts, exactly one gets `created`.
+   */
+  claim(
+    record: CallRecord,
+    announcement: Announcement,
+    arrival: SurfaceArrival,
+  ): Promise<ClaimResult>;
+  /**
+   * Changes the record named `callId`; with `expected`, only while its status is that one
+   * (compare-and-set). False when there is no such record or its status differs.
+   */
+  update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean>;
+  /** The record of the call with this id on either surface (its name, or its twin's id). */
+  get(id: string): Promise<CallRecord | undefined>;
   /** Adds an operator's action to the call's record atomically; the updated record. */
   appendOperatorAction(callId: string, action: OperatorAction): Promise<CallRecord | undefined>;
   /** Newest first; `before` is the cursor of the previous page. */

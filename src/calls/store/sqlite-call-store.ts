@@ -11,23 +11,41 @@ import {
   readSynchronous,
   SqliteSynchronous,
 } from '../../webhooks/store/sqlite-synchronous';
-import { CallRecord, CallStatus, CallStore, OperatorAction, StoredRuleSet } from './call-store';
+import type { SurfaceName } from '../surfaces/surface-name';
+import { Announcement, matchAnnouncement, TwinIndex } from '../twins/twin-matcher';
+import {
+  CallRecord,
+  CallRecordPatch,
+  CallStatus,
+  CallStore,
+  ClaimResult,
+  OperatorAction,
+  StoredRuleSet,
+  SurfaceArrival,
+} from './call-store';
+import { migrateCallStore } from './call-store-schema';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS calls (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  call_id TEXT NOT NULL UNIQUE,
-  status TEXT NOT NULL,
-  record TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS calls_status ON calls (status, id);
-CREATE TABLE IF NOT EXISTS rule_sets (
-  name TEXT PRIMARY KEY,
-  document TEXT NOT NULL,
-  version TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-`;
+/** The statements on the path of every call, prepared once. */
+function prepare(db: Database.Database) {
+  return {
+    idsById: db.prepare('SELECT call, surface FROM call_ids WHERE id = ?'),
+    surfacesOf: db.prepare('SELECT surface FROM call_ids WHERE call = ?').pluck(),
+    byPairKey: db.prepare('SELECT id FROM calls WHERE pair_key = ?').pluck(),
+    insertCall: db.prepare(
+      'INSERT INTO calls (call_id, status, record, pair_key) VALUES (?, ?, ?, ?)',
+    ),
+    insertId: db.prepare('INSERT INTO call_ids (surface, id, call) VALUES (?, ?, ?)'),
+    recordById: db.prepare('SELECT record FROM calls WHERE id = ?').pluck(),
+    recordByName: db.prepare('SELECT record FROM calls WHERE call_id = ?').pluck(),
+    recordByAnyId: db
+      .prepare(
+        'SELECT c.record FROM call_ids i JOIN calls c ON c.id = i.call WHERE i.id = ? LIMIT 1',
+      )
+      .pluck(),
+    writeById: db.prepare('UPDATE calls SET status = ?, record = ? WHERE id = ?'),
+    writeByName: db.prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?'),
+  };
+}
 
 export interface SqliteCallStoreOptions {
   /** How long `checkIntegrity()` waits for `PRAGMA quick_check` (default 5000 ms). */
@@ -49,11 +67,8 @@ export class SqliteCallStore implements CallStore {
   private readonly db: Database.Database;
   private readonly health: SqliteStoreHealth;
   private readonly writes: GroupCommit;
-  private readonly statements: {
-    insert: Database.Statement;
-    select: Database.Statement;
-    update: Database.Statement;
-  };
+  private readonly statements: ReturnType<typeof prepare>;
+  private readonly index: TwinIndex;
 
   /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(
@@ -66,30 +81,66 @@ export class SqliteCallStore implements CallStore {
       db.pragma('busy_timeout = 5000');
       // Fewer, larger checkpoints (as in the event store): each is a pause on the path of a call.
       db.pragma('wal_autocheckpoint = 10000');
-      db.exec(SCHEMA);
+      migrateCallStore(db);
     });
     this.health = new SqliteStoreHealth(this.db, 'call store', filename);
     // Calls ringing at the same moment share one commit (one fsync under `full`).
     this.writes = new GroupCommit(this.db, this.health);
-    this.statements = {
-      insert: this.db.prepare(
-        'INSERT INTO calls (call_id, status, record) VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING',
-      ),
-      select: this.db.prepare('SELECT record FROM calls WHERE call_id = ?'),
-      update: this.db.prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?'),
+    const statements = (this.statements = prepare(this.db));
+    this.index = {
+      callsWithId: (id) => statements.idsById.all(id) as { call: number; surface: SurfaceName }[],
+      callWithPairKey: (key) => statements.byPairKey.get(key) as number | undefined,
+      surfacesOf: (call) => statements.surfacesOf.all(call) as SurfaceName[],
     };
   }
 
-  async create(record: CallRecord): Promise<boolean> {
+  /**
+   * Matches and records the announcement in one step of the batch's transaction: announcements
+   * of one call, however many arrive together, are matched one after the other.
+   */
+  async claim(
+    record: CallRecord,
+    announcement: Announcement,
+    arrival: SurfaceArrival,
+  ): Promise<ClaimResult> {
+    const { statements } = this;
     const json = JSON.stringify(record);
-    const result = await this.writes.write(() =>
-      this.statements.insert.run(record.call_id, record.status, json),
-    );
-    return result.changes === 1;
+    return this.writes.write((): ClaimResult => {
+      const match = matchAnnouncement(announcement, this.index);
+      if (match.kind === 'seen') return { outcome: 'seen', record: this.readRow(match.call) };
+      if (match.kind === 'twin') {
+        const existing = this.readRow(match.call);
+        const first = Date.parse(existing.timings.received_at);
+        const twin: SurfaceArrival = {
+          ...arrival,
+          after_first_ms: Math.max(0, Date.parse(arrival.received_at) - first),
+          paired_by: match.by,
+        };
+        const updated = {
+          ...existing,
+          surfaces: { ...existing.surfaces, [announcement.surface]: twin },
+        };
+        statements.writeById.run(updated.status, JSON.stringify(updated), match.call);
+        statements.insertId.run(announcement.surface, announcement.id, match.call);
+        return { outcome: 'twin', record: updated };
+      }
+      const created = match.note ? JSON.stringify({ ...record, pairing_note: match.note }) : json;
+      const { lastInsertRowid } = statements.insertCall.run(
+        record.call_id,
+        record.status,
+        created,
+        match.pairKey ?? null,
+      );
+      statements.insertId.run(announcement.surface, announcement.id, lastInsertRowid);
+      return { outcome: 'created' };
+    });
   }
 
-  async update(callId: string, patch: Partial<CallRecord>): Promise<void> {
-    await this.modify(callId, (record) => ({ ...record, ...patch }));
+  async update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean> {
+    const changed = await this.modify(callId, (record) =>
+      expected !== undefined && record.status !== expected ? undefined : { ...record, ...patch },
+    );
+    return changed !== undefined;
   }
 
   async appendOperatorAction(
@@ -104,25 +155,35 @@ export class SqliteCallStore implements CallStore {
 
   /**
    * Read, change and write one record inside the batch's transaction: the read and the write
-   * are one step on the connection, so no concurrent change is lost.
+   * are one step on the connection, so no concurrent change is lost. `change` may decline
+   * (undefined): nothing is written.
    */
   private modify(
     callId: string,
-    change: (record: CallRecord) => CallRecord,
+    change: (record: CallRecord) => CallRecord | undefined,
   ): Promise<CallRecord | undefined> {
+    const { statements } = this;
     return this.writes.write(() => {
-      const row = this.statements.select.get(callId) as { record: string } | undefined;
-      if (!row) return undefined;
-      const record = change(JSON.parse(row.record) as CallRecord);
-      this.statements.update.run(record.status, JSON.stringify(record), callId);
+      const row = statements.recordByName.get(callId) as string | undefined;
+      if (row === undefined) return undefined;
+      const record = change(JSON.parse(row) as CallRecord);
+      if (record) statements.writeByName.run(record.status, JSON.stringify(record), callId);
       return record;
     });
   }
 
-  async get(callId: string): Promise<CallRecord | undefined> {
-    const row = this.health.read(() => this.statements.select.get(callId)) as
-      { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as CallRecord) : undefined;
+  /** The record in row `id` (inside the transaction that found the row). */
+  private readRow(id: number): CallRecord {
+    return JSON.parse(this.statements.recordById.get(id) as string) as CallRecord;
+  }
+
+  async get(id: string): Promise<CallRecord | undefined> {
+    const row = this.health.read(
+      () =>
+        (this.statements.recordByName.get(id) ?? this.statements.recordByAnyId.get(id)) as
+          string | undefined,
+    );
+    return row === undefined ? undefined : (JSON.parse(row) as CallRecord);
   }
 
   async list(query: { before?: number; limit: number; status?: CallStatus }) {

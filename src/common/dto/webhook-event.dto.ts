@@ -40,16 +40,22 @@ export abstract class WebhookEventDto {
   abstract data: object;
 }
 
-/** `data` of every event that refers to one API object by its id (batch, eval run, job, response). */
+/**
+ * `data` of every event that refers to one API object by its id (batch, eval run, job,
+ * response, safety alert or case, agent session).
+ */
 export class ObjectReferenceDto {
-  /** The id of the batch, eval run, fine-tuning job or response the event is about. */
-  @ApiProperty({ description: 'the id of the batch, eval run, fine-tuning job or response' })
+  /** The id of the object the event is about. */
+  @ApiProperty({
+    description:
+      'the id of the batch, eval run, fine-tuning job, response, safety alert or case, or agent session',
+  })
   @IsString()
   @IsNotEmpty()
   id!: string;
 }
 
-/** Shared shape of the fourteen events whose `data` is `{ id }`. */
+/** Shared shape of the events whose `data` is `{ id }` (every OpenAI event but a ringing call). */
 export abstract class ObjectReferenceEventDto extends WebhookEventDto {
   @ApiProperty({ type: () => ObjectReferenceDto })
   @IsObject()

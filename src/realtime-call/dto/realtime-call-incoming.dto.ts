@@ -1,6 +1,14 @@
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { EventType } from '../../common/dto/event-type.decorator';
 import { WebhookEventDto } from '../../common/dto/webhook-event.dto';
 import type { ReplacedField } from '../../events/event-intake';
@@ -39,7 +47,10 @@ export class SipHeaderDto {
 export interface CallEventAdjustments {
   /** What was dropped from or cut in `sip_headers`. */
   sip_headers?: SipHeadersCut;
-  /** Envelope fields (`id`, `created_at`, `object`) that were unusable, and what replaced them. */
+  /**
+   * Envelope fields (`id`, `created_at`, `object`) that were unusable, and what replaced them;
+   * and optional words of `data` (`data.sip_media_security`) that were dropped as unusable.
+   */
   replaced?: ReplacedField[];
 }
 
@@ -58,6 +69,13 @@ export class RealtimeCallIncomingDataDto {
   @Type(() => SipHeaderDto)
   sip_headers!: SipHeaderDto[];
 
+  /** How the INVITE offered its media: `rtp`, `srtp`, or a newer word; absent when not said. */
+  @ApiPropertyOptional({ example: 'srtp' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  sip_media_security?: string;
+
   /** Switchboard's note of what it cut or replaced; absent when nothing was. */
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   @IsOptional()
@@ -65,7 +83,10 @@ export class RealtimeCallIncomingDataDto {
   adjustments?: CallEventAdjustments;
 }
 
-/** `realtime.call.incoming`: a SIP call is ringing and waits for accept, reject or refer. */
+/**
+ * `realtime.call.incoming`: a SIP call is ringing and waits for accept, reject or refer. The same
+ * INVITE may also be announced on the Live surface (`live.transport.incoming`): see `src/live-call`.
+ */
 export class RealtimeCallIncomingEvent extends WebhookEventDto {
   @EventType('realtime.call.incoming')
   type!: 'realtime.call.incoming';

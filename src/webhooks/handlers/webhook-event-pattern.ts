@@ -6,7 +6,7 @@ import {
   WebhookEventOf,
 } from '../../events/webhook-event-types';
 
-/** Every type a handler can name without the escape: OpenAI's fifteen and Switchboard's own. */
+/** Every type a handler can name without the escape: OpenAI's that Switchboard knows, and its own. */
 export type KnownEventType = KnownWebhookEventType | CallEventType;
 
 export const KNOWN_EVENT_TYPES: readonly KnownEventType[] = [
@@ -19,7 +19,7 @@ type WildcardsOf<T extends string> = T extends `${infer Head}.${infer Rest}`
   ? `${Head}.*` | `${Head}.${WildcardsOf<Rest>}`
   : never;
 
-/** `batch.*`, `eval.*`, `eval.run.*`, `realtime.call.*`, `call.*`... */
+/** `batch.*`, `eval.*`, `eval.run.*`, `realtime.call.*`, `live.*`, `safety.*`, `call.*`... */
 export type KnownWildcardPattern = WildcardsOf<KnownEventType>;
 
 declare const unknownPatternBrand: unique symbol;

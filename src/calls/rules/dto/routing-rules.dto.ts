@@ -21,9 +21,58 @@ import {
 } from 'class-validator';
 
 /**
+ * A Live session config (`/v1/live/sessions/{id}/accept`), under `accept.live`. The fields named
+ * here are checked; any other field OpenAI accepts is passed through as written. Every string
+ * may be a template. Over SIP, `audio.format` is omitted and tools go under `delegation`.
+ */
+export class LiveSessionDto {
+  /** Always `live` (the default). */
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['live'])
+  type?: 'live';
+
+  /** The Live model, e.g. `gpt-live-1`. */
+  @ApiProperty({ example: 'gpt-live-1' })
+  @IsString()
+  @IsNotEmpty()
+  model!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000)
+  instructions?: string;
+
+  /** e.g. `{ output: { voice: "marin" } }`; no `format` over SIP. */
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
+  audio?: Record<string, unknown>;
+
+  /** Where tools live: `{ type: "responses", responses: { model, instructions, tools } }`. */
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
+  delegation?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  store?: boolean;
+
+  [passThrough: string]: unknown;
+}
+
+/**
  * `accept`: the session config passed through to OpenAI's `realtime.calls.accept`. The fields
  * named here are checked; any other field OpenAI accepts is passed through as written. Every
  * string may be a template (`{{headers.x-account-tier}}`).
+ *
+ * Or, naming the surfaces the call may be answered on: `realtime` and/or `live`, each a session
+ * config of that surface, and with both, optionally `prefer` (the one to wait for, bounded by
+ * `TWIN_WAIT_MS`, when the call has not been announced on it yet). The plain form is a Realtime
+ * accept, as it always was.
  */
 export class AcceptActionDto {
   /** Always `realtime` (the default). */
@@ -62,6 +111,28 @@ export class AcceptActionDto {
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'object' }], nullable: true })
   @IsOptional()
   tracing?: 'auto' | Record<string, unknown> | null;
+
+  /** The Realtime session, when the accept names its surfaces. */
+  @ApiPropertyOptional({ type: () => AcceptActionDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AcceptActionDto)
+  realtime?: AcceptActionDto;
+
+  /** The Live session, when the accept names its surfaces. */
+  @ApiPropertyOptional({ type: () => LiveSessionDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LiveSessionDto)
+  live?: LiveSessionDto;
+
+  /** With both sessions: the surface to answer on, waiting for its announcement if need be. */
+  @ApiPropertyOptional({ enum: ['realtime', 'live'] })
+  @IsOptional()
+  @IsIn(['realtime', 'live'])
+  prefer?: 'realtime' | 'live';
 
   [passThrough: string]: unknown;
 }

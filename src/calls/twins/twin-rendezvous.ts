@@ -1,0 +1,45 @@
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+
+/**
+ * Where the decision of a call waits for its twin (the other surface's announcement) in this
+ * process: the twin's handler announces its arrival here once the store has recorded it. The
+ * wait is bounded by its caller; when the application shuts down, every wait ends at once, so
+ * a waiting call is decided with what has arrived instead of holding up the drain.
+ */
+@Injectable()
+export class TwinRendezvous implements BeforeApplicationShutdown {
+  private readonly waiting = new Map<string, Set<() => void>>();
+  private closing = false;
+
+  /** The twin of call `name` was recorded on it: wake whoever waits for it. */
+  arrived(name: string): void {
+    for (const wake of this.waiting.get(name) ?? []) wake();
+  }
+
+  /**
+   * Resolves when the twin of call `name` arrives, or after `timeoutMs`, whichever is first.
+   * `present` reads the store: the twin may have been recorded before the wait began (it is
+   * checked after the waiter is in place, so no arrival is missed in between).
+   */
+  async awaitTwin(name: string, timeoutMs: number, present: () => Promise<boolean>): Promise<void> {
+    if (this.closing || timeoutMs <= 0) return;
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const waiters = this.waiting.get(name) ?? new Set();
+    waiters.add(wake);
+    this.waiting.set(name, waiters);
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      if (!(await present())) await woken;
+    } finally {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      if (waiters.size === 0) this.waiting.delete(name);
+    }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    for (const waiters of this.waiting.values()) for (const wake of waiters) wake();
+  }
+}
