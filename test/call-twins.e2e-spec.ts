@@ -306,6 +306,33 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('a Live announcement with odd SIP headers is bounded as a Realtime one is, and decided; one without a usable session_id is a 400', async () => {
+    await start({ twinWaitMs: 50 });
+    const call = ringing();
+    const odd = {
+      sip_headers: [null, ...call.sipHeaders, { name: 'X-Note', value: 'x'.repeat(9000) }],
+      sip_media_security: { not: 'text' },
+    };
+    await t().deliver(liveAnnouncement(call, odd)).expect(200);
+    const record = await recordOf(call.liveId, 'completed');
+    expect(record.adjustments).toEqual({
+      sip_headers: expect.objectContaining({
+        dropped_because: { not_an_object: 1 },
+        truncated: [{ name: 'X-Note', length: 9000 }],
+      }),
+      replaced: [
+        {
+          path: 'data.sip_media_security',
+          problems: ['sip_media_security must be text, got object'],
+        },
+      ],
+    });
+    const refused = await t()
+      .deliver(liveAnnouncement({ ...call, liveId: '..' }))
+      .expect(400);
+    expect(JSON.stringify(refused.body)).toContain('data.session_id');
+  });
+
   it('CallsModule refuses a twin wait outside 0 to 5000 ms, naming the option', async () => {
     for (const twinWaitMs of [-1, 5001, Number.NaN]) {
       await expect(

@@ -13,6 +13,7 @@ import { CallsController } from './calls.controller';
 import { CALLS_MODULE_OPTIONS, ConfigurableCallsModule } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
 import { CallsService } from './calls.service';
+import { CallOutcomes } from './call-outcomes';
 import { CallControlClient } from './control/call-control.client';
 import { CallSurfaces } from './surfaces/call-surfaces';
 import { TwinRendezvous } from './twins/twin-rendezvous';
@@ -49,6 +50,7 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
       useFactory: (options: CallsModuleOptions) => new CallControlClient(options.callControl ?? {}),
     },
     CallSurfaces,
+    CallOutcomes,
     TwinRendezvous,
     RulesService,
     CallsService,

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { CALL_EVENTS, CallEventType } from '../events/call-event-types';
+import { CALL_EVENTS } from '../events/call-event-types';
 import { SwitchboardMetrics } from '../metrics/switchboard-metrics';
 import { OnWebhookEventFirst } from '../webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../webhooks/handlers/webhook-event-context';
-import { SwitchboardEventPublisher } from '../webhooks/switchboard-event.publisher';
+import { CallOutcomes, DecisionRequest, statusOf } from './call-outcomes';
 import { CallRouteLine } from './call-route-line';
 import { CALLS_MODULE_OPTIONS } from './calls.module-definition';
 import { CallsModuleOptions } from './calls.options';
@@ -14,7 +14,6 @@ import { CallFacts, CallOfferFacts, deriveCallFacts } from './sip/call-facts';
 import {
   CALL_STORE,
   CallRecord,
-  CallStatus,
   CallStore,
   ControlOutcome,
   SurfaceArrival,
@@ -28,19 +27,11 @@ import {
 import { ControlRequest, sendThrough } from './surfaces/call-surface';
 import { CallSurfaces } from './surfaces/call-surfaces';
 import { settleOnSurface } from './surfaces/settle-surface';
-import { planSurface } from './surfaces/surface-plan';
 import { otherSurface, SurfaceName } from './surfaces/surface-name';
 import { announcedSurfaces } from './twins/announced-surfaces';
 import { physicalCallKey } from './twins/physical-call-key';
+import { mediaSecurityOf, twinToWaitFor } from './twins/awaited-twin';
 import { TwinRendezvous } from './twins/twin-rendezvous';
-
-type DecisionRequest = Exclude<ControlRequest, { type: 'hangup' }>;
-
-const DONE_EVENT: Record<DecisionRequest['type'], CallEventType> = {
-  accept: CALL_EVENTS.accepted,
-  reject: CALL_EVENTS.rejected,
-  refer: CALL_EVENTS.referred,
-};
 
 /** What a decision needs besides the record: the rules it was made by and the call's facts. */
 interface DecisionContext {
@@ -71,7 +62,7 @@ export class CallsService {
   constructor(
     private readonly rules: RulesService,
     private readonly surfaces: CallSurfaces,
-    private readonly publisher: SwitchboardEventPublisher,
+    private readonly outcomes: CallOutcomes,
     private readonly twins: TwinRendezvous,
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
@@ -241,7 +232,7 @@ export class CallsService {
       rule: decision.rule ?? `(${decision.route})`,
       action: decision.action.type,
     });
-    void this.publish(CALL_EVENTS.routed, {
+    void this.outcomes.publish(CALL_EVENTS.routed, {
       call_id: callId,
       route: decision.route,
       rule: decision.rule,
@@ -305,7 +296,6 @@ export class CallsService {
     const surface = existing.surface ?? announcedSurfaces(existing)[0];
     const target = existing.surfaces[surface]?.id ?? callId;
     const outcome = await sendThrough(this.surfaces.get(surface), target, request);
-    this.observeControl(request.type, statusOf(outcome), outcome);
     // Appended in one store transaction: two operators acting at once both get recorded.
     const record = await this.store.appendOperatorAction(callId, {
       action: request.type,
@@ -315,24 +305,7 @@ export class CallsService {
       outcome: outcome ?? { dry_run: true },
     });
     if (!record) return undefined;
-    if (!outcome || outcome.ok) {
-      const type = request.type === 'hangup' ? CALL_EVENTS.hungUp : CALL_EVENTS.referred;
-      void this.publish(type, {
-        call_id: callId,
-        by: 'operator',
-        ...request,
-        surface,
-        dry_run: !outcome,
-      });
-    } else {
-      void this.publish(CALL_EVENTS.actionFailed, {
-        call_id: callId,
-        by: 'operator',
-        action: request.type,
-        surface,
-        ...outcome,
-      });
-    }
+    this.outcomes.operated(callId, surface, request, outcome);
     return { record, outcome };
   }
 
@@ -353,24 +326,7 @@ export class CallsService {
         ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
       },
     });
-    const base = { call_id: callId, rule: record.decision.rule, dry_run: !outcome, surface };
-    this.observeControl(request.type, status, outcome);
-    if (status === 'caller_gone') {
-      // Not an alarm: the caller hung up before the answer reached OpenAI.
-      this.logger.log(`call ${callId}: the caller hung up before we answered (404)`);
-      await this.publish(CALL_EVENTS.notFound, { ...base, action: request.type });
-    } else if (status === 'failed') {
-      this.logger.error(
-        `call ${callId}: ${request.type} failed after ${outcome?.attempts} attempt(s): ${outcome?.error}`,
-      );
-      await this.publish(CALL_EVENTS.actionFailed, { ...base, action: request.type, ...outcome });
-    } else {
-      await this.publish(DONE_EVENT[request.type], {
-        ...base,
-        action: request,
-        ...(outcome ? { attempts: outcome.attempts } : {}),
-      });
-    }
+    await this.outcomes.decided(record, surface, request, outcome);
   }
 
   /**
@@ -388,54 +344,6 @@ export class CallsService {
         'handled again while its action was under way (a restart); outcome unknown, not resent',
     };
     await this.store.update(record.call_id, { status: 'failed', openai: outcome });
-    await this.publish(CALL_EVENTS.actionFailed, { call_id: record.call_id, ...outcome });
+    await this.outcomes.publish(CALL_EVENTS.actionFailed, { call_id: record.call_id, ...outcome });
   }
-
-  private observeControl(action: string, status: CallStatus, outcome: ControlOutcome | undefined) {
-    if (!this.metrics || !outcome) return;
-    const result = status === 'completed' ? 'ok' : status;
-    this.metrics.callControlDuration.observe(
-      { action, outcome: result },
-      outcome.duration_ms / 1000,
-    );
-    if (status === 'failed') this.metrics.callControlErrors.inc({ action });
-  }
-
-  private async publish(type: CallEventType, data: object): Promise<void> {
-    try {
-      await this.publisher.publish(type, data);
-    } catch (error) {
-      this.logger.error(`could not publish ${type}: ${(error as Error).message}`);
-    }
-  }
-}
-
-/**
- * The surface whose announcement the decision should wait for, if any: the one its accept
- * prefers when that has not announced the call yet, or the other one when a rule read a fact
- * the twin could change (`call.surfaces`, a `sip_media_security` not said yet).
- */
-function twinToWaitFor(
-  decision: Decision,
-  facts: CallFacts,
-  announced: SurfaceName[],
-  mayWait: boolean,
-): SurfaceName | undefined {
-  if (!mayWait || announced.length > 1) return undefined;
-  const plan = planSurface(decision.action, announced, true);
-  if (plan.kind === 'wait') return plan.surface;
-  return facts.offer.readTwinFacts ? otherSurface(announced[0]) : undefined;
-}
-
-/** What the announcements say about the media's security: the first that says anything. */
-function mediaSecurityOf(record: CallRecord): string | undefined {
-  return Object.values(record.surfaces).find((arrival) => arrival?.sip_media_security)
-    ?.sip_media_security;
-}
-
-/** What OpenAI's answer means for the call: none (dry run), done, caller gone, or failed. */
-function statusOf(outcome: ControlOutcome | undefined): CallStatus {
-  if (!outcome) return 'dry_run';
-  if (outcome.ok) return 'completed';
-  return outcome.status === 404 ? 'caller_gone' : 'failed';
 }
