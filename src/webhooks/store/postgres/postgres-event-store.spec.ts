@@ -4,7 +4,9 @@ import {
   TEST_DATABASE_URL,
   TestSchema,
 } from '../../../../test/support/postgres';
-import { describeEventStoreContract } from '../event-store.contract';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
+import { StoreUnavailableError } from '../../../common/store/store-health';
+import { describeEventStoreContract, eventually, newEvent } from '../event-store.contract';
 import { PostgresEventStore } from './postgres-event-store';
 
 /** Short leases, so that a run left by a closed store is claimable within the test. */
@@ -75,5 +77,46 @@ describeWithPostgres('PostgresEventStore start-up', () => {
     await expect(PostgresEventStore.open({ url: schema.url })).rejects.toThrow(
       /the events schema is at version 99, newer than this release knows \(1\)/,
     );
+  });
+});
+
+describeWithPostgres('PostgresEventStore when the database goes away', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let store: PostgresEventStore;
+  beforeEach(async () => {
+    schema = await createTestSchema('outage');
+    const target = new URL(schema.url);
+    proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
+    store = await PostgresEventStore.open({ url: proxy.url(schema.url) });
+  });
+  afterEach(async () => {
+    await store.close();
+    await proxy.stop();
+    await schema.drop();
+  });
+
+  it('is not ready and refuses writes as unavailable (503) while it is gone, and recovers by itself', async () => {
+    const heard: number[] = [];
+    store.subscribe((event) => heard.push(event.seq));
+    await store.append(newEvent(), []);
+    await proxy.stop(); // every connection cut, new ones refused
+
+    await eventually(async () =>
+      expect(await store.checkReady()).toEqual({
+        ready: false,
+        problem: expect.stringMatching(
+          /^the event store (cannot reach PostgreSQL|has lost its LISTEN connection)/,
+        ),
+      }),
+    );
+    const refused = await store.append(newEvent(), []).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as Error).message).toMatch(/^the event store cannot reach PostgreSQL: /);
+
+    await proxy.start(); // the same port: the database is back
+    await eventually(async () => expect(await store.checkReady()).toEqual({ ready: true }));
+    const { event } = await store.append(newEvent(), []);
+    expect(heard).toEqual([1, event.seq]);
   });
 });
