@@ -97,11 +97,10 @@ export class PostgresEventStore implements EventStore {
       poolSize: options.poolSize,
     });
     const [{ seq: head }] = await db.query<{ seq: number }>('SELECT seq FROM event_counter');
-    let store: PostgresEventStore | undefined;
-    const feed = new SeqOrderedFeed((after, limit) => store!.readAfter(after, limit), head);
+    const feed = new SeqOrderedFeed((after, limit) => readAfter(db, after, limit), head);
     // Channels are database-wide: the schema's name keeps two schemas' instances apart.
     const channel = `switchboard_events:${db.schema}`.slice(0, 63);
-    store = new PostgresEventStore(db, feed, channel, options);
+    const store = new PostgresEventStore(db, feed, channel, options);
     const listener: PostgresListener = db.listen(
       channel,
       () => feed.wake(),
@@ -248,15 +247,6 @@ export class PostgresEventStore implements EventStore {
     while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.flush());
     this.feed.stop();
     await this.db.close();
-  }
-
-  /** Events after `seq`, in order: what the feed reads when it was woken. */
-  private async readAfter(seq: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`,
-      [seq, limit],
-    );
-    return rows.map(toEvent);
   }
 
   /**
@@ -427,6 +417,15 @@ export class PostgresEventStore implements EventStore {
       [write.seq, write.handlers, Date.now(), this.instanceId, this.runLeaseMs],
     );
   }
+}
+
+/** Events after `seq`, in order: what the feed reads when it is woken. */
+async function readAfter(db: PostgresDatabase, seq: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`,
+    [seq, limit],
+  );
+  return rows.map(toEvent);
 }
 
 interface RunRow {
