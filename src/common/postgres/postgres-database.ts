@@ -126,7 +126,10 @@ export class PostgresDatabase {
   listen(channel: string, onNotify: () => void, onConnected: () => void): PostgresListener {
     const listener = new PostgresListener(this.url, channel, TYPES, onNotify, onConnected, (up) => {
       if (up) this.logger.log(`the ${this.name} is listening on PostgreSQL again`);
-      else this.logger.error(`the ${this.name} lost its LISTEN connection to PostgreSQL; reconnecting`);
+      else
+        this.logger.error(
+          `the ${this.name} lost its LISTEN connection to PostgreSQL; reconnecting`,
+        );
     });
     this.listeners.add(listener);
     return listener;

@@ -28,7 +28,9 @@ export async function migrate(
   component: string,
   migrations: readonly Migration[],
 ): Promise<number[]> {
-  await client.query(`SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard.migrations'))`);
+  await client.query(
+    `SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard.migrations'))`,
+  );
   try {
     await client.query(LEDGER);
     const { rows } = await client.query<{ version: number }>(
@@ -64,6 +66,8 @@ export async function migrate(
     }
     return done;
   } finally {
-    await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.switchboard.migrations'))`);
+    await client.query(
+      `SELECT pg_advisory_unlock(hashtext(current_schema() || '.switchboard.migrations'))`,
+    );
   }
 }

@@ -90,9 +90,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     const leaseMs = this.store.runLeaseMs;
     if (leaseMs === null || this.stopped) return;
-    this.leaseTimer = setInterval(() => {
-      this.leaseTick ??= this.renewAndClaim().finally(() => (this.leaseTick = undefined));
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    this.leaseTimer = setInterval(
+      () => {
+        this.leaseTick ??= this.renewAndClaim().finally(() => (this.leaseTick = undefined));
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
     this.leaseTimer.unref();
   }
 
@@ -308,9 +311,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         error,
         nextAttemptAt: this.now() + wait,
       });
-      this.schedule(event.seq, handler.key, wait, () =>
-        this.runOne(event, dto, handler, attempt),
-      );
+      this.schedule(event.seq, handler.key, wait, () => this.runOne(event, dto, handler, attempt));
     } catch (storeError) {
       // The run stays open in the store and is claimed again once its hold lapses.
       this.release(event.seq, handler.key);
