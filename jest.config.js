@@ -7,6 +7,7 @@ const common = {
 
 module.exports = {
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/postgres-global-setup.js',
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '.*\\.spec\\.ts$' },
     { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '.*\\.e2e-spec\\.ts$' },

@@ -28,6 +28,8 @@ export class AppModule {
         WebhooksModule.forRoot({
           secrets: config.webhookSecrets,
           dataDir: config.dataDir,
+          databaseUrl: config.databaseUrl,
+          runLeaseMs: config.runLeaseMs,
           synchronous: config.synchronous,
           toleranceSeconds: config.toleranceSeconds,
           maxBodyBytes: config.maxBodyBytes,

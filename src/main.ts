@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { join, resolve } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { describeTarget } from './common/postgres/postgres-database';
 import { boundRequestTimes } from './common/http/request-times';
 import { describeStartUpFailure } from './config/start-up-failure';
 import {
@@ -87,9 +88,10 @@ function drainOnSignals(app: INestApplication, timeoutMs: number): void {
 function announce(config: SwitchboardConfig, url: string): void {
   const logger = new NestLogger('Switchboard');
   const local = url.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  logger.log(
-    `listening on ${local} (NODE_ENV=${config.nodeEnv}), store in ${config.dataDir}; API docs at /docs`,
-  );
+  const stores = config.databaseUrl
+    ? `events in PostgreSQL at ${describeTarget(config.databaseUrl)}, call records in ${config.dataDir}`
+    : `store in ${config.dataDir}`;
+  logger.log(`listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs`);
   if (config.webhookSecretSource !== 'env') {
     const file = join(config.dataDir, DEV_SECRET_FILE);
     logger.warn(

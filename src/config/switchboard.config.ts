@@ -25,6 +25,10 @@ export interface SwitchboardConfig {
   /** Interface to listen on. */
   host: string;
   dataDir: string;
+  /** PostgreSQL shared by several instances; unset: the embedded SQLite stores under dataDir. */
+  databaseUrl?: string;
+  /** With databaseUrl: how long a handler run stays with an instance without renewal. */
+  runLeaseMs: number;
   webhookSecrets: string[];
   /** Where the secret came from: the environment, or (development) generated now or reused. */
   webhookSecretSource: 'env' | DevelopmentValueSource;
@@ -79,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
     port: integer('PORT', env.PORT, 3000, 0, 65535),
     host: nonEmpty(env.HOST) ?? '0.0.0.0',
     dataDir,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    runLeaseMs: integer('HANDLER_LEASE_MS', env.HANDLER_LEASE_MS, 30_000, 1000, 3_600_000),
     webhookSecrets: secrets,
     webhookSecretSource: source,
     adminToken: admin?.token,
@@ -249,6 +255,26 @@ function url(name: string, value: string | undefined): string | undefined {
   } catch {
     throw new ConfigError(`${name} must be an http(s) URL, got "${text}"`);
   }
+}
+
+/** A postgres:// URL; the message never repeats it (it may hold a password). */
+function databaseUrl(value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL is not a URL: expected postgres://user:password@host:5432/database',
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `DATABASE_URL must be a postgres:// URL (got ${parsed.protocol}//...): PostgreSQL is the one shared store`,
+    );
+  }
+  return text;
 }
 
 /** A development value kept in DATA_DIR; a read-only or uncreatable DATA_DIR is one line, not a stack. */

@@ -20,6 +20,7 @@ import { RawBodyMiddleware } from './raw-body.middleware';
 import { decodeWebhookSecrets } from './signature/webhook-secret';
 import { WebhookSignatureVerifier } from './signature/webhook-signature.verifier';
 import { EVENT_STORE, EventStore } from './store/event-store';
+import { PostgresEventStore } from './store/postgres/postgres-event-store';
 import { SqliteEventStore } from './store/sqlite-event-store';
 import { SwitchboardEventPublisher } from './switchboard-event.publisher';
 import { WebhookIngestService } from './webhook-ingest.service';
@@ -54,6 +55,12 @@ import { MIN_RETENTION_HOURS, WebhooksModuleOptions } from './webhooks.options';
       inject: [WEBHOOKS_MODULE_OPTIONS],
       useFactory: async (options: WebhooksModuleOptions): Promise<EventStore> => {
         if (options.store) return options.store;
+        if (options.databaseUrl) {
+          return PostgresEventStore.open({
+            url: options.databaseUrl,
+            runLeaseMs: options.runLeaseMs,
+          });
+        }
         const store = new SqliteEventStore({
           filename: join(options.dataDir ?? './data', 'switchboard.db'),
           synchronous: options.synchronous,
@@ -116,6 +123,7 @@ function assertOptions(options: WebhooksModuleOptions): void {
     'bodyTimeoutMs',
     'handlerMaxAttempts',
     'handlerRetryBaseMs',
+    'runLeaseMs',
   ];
   for (const name of positive) {
     const value = options[name];
@@ -125,6 +133,9 @@ function assertOptions(options: WebhooksModuleOptions): void {
     ) {
       throw new Error(`WebhooksModule: ${name} must be a positive number (got ${String(value)})`);
     }
+  }
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    throw new Error('WebhooksModule: databaseUrl must be a postgres:// or postgresql:// URL');
   }
   if (options.retentionHours !== undefined && !(options.retentionHours >= MIN_RETENTION_HOURS)) {
     throw new Error(

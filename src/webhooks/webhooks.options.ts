@@ -12,6 +12,17 @@ export interface WebhooksModuleOptions {
   dataDir?: string;
   /** Use this store instead of the embedded one (a networked store, or one shared by tests). */
   store?: EventStore;
+  /**
+   * `postgres://...`: keep events and handler runs in PostgreSQL, shared by every instance
+   * started with the same URL (the schema is the connection's: `?options=-c search_path=...`).
+   * Unset: the embedded SQLite store under `dataDir`.
+   */
+  databaseUrl?: string;
+  /**
+   * With `databaseUrl`: how long an instance holds a handler run without renewing it (default
+   * 30,000 ms). A dead instance's runs are taken over by another this long after its last renewal.
+   */
+  runLeaseMs?: number;
   /** SQLite durability: `full` (fsync per group commit, default) or `normal` (survives a process crash only). */
   synchronous?: SqliteSynchronous;
   /** Accepted clock difference for `webhook-timestamp`, both ways, in seconds. Default 300. */

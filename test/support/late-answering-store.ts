@@ -5,6 +5,7 @@ import {
   EventStore,
   NewEvent,
   OpenRun,
+  RunKey,
   RunOutcome,
   StoredEvent,
   StoredEventWithRuns,
@@ -58,6 +59,18 @@ export class LateAnsweringStore implements EventStore {
 
   openRuns(): Promise<OpenRun[]> {
     return this.inner.openRuns();
+  }
+
+  claimRuns(limit: number): Promise<OpenRun[]> {
+    return this.inner.claimRuns(limit);
+  }
+
+  renewLeases(runs: readonly RunKey[]): Promise<RunKey[]> {
+    return this.inner.renewLeases(runs);
+  }
+
+  get runLeaseMs(): number | null {
+    return this.inner.runLeaseMs;
   }
 
   pruneBefore(receivedBefore: number): Promise<number> {

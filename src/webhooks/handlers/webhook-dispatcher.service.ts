@@ -9,23 +9,35 @@ import {
 import { LogLine } from '../../common/log-line';
 import { SwitchboardMetrics } from '../../metrics/switchboard-metrics';
 import { parseWebhookEvent } from '../../events/webhook-event.parser';
-import { EVENT_STORE, EventStore, OpenRun, StoredEvent } from '../store/event-store';
+import { EVENT_STORE, EventStore, OpenRun, RunKey, StoredEvent } from '../store/event-store';
 import { WEBHOOKS_MODULE_OPTIONS } from '../webhooks.module-definition';
 import { WebhooksModuleOptions } from '../webhooks.options';
 import { RegisteredHandler, WebhookHandlerRegistry } from './webhook-handler.registry';
 
 const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
 const MAX_ERROR_LENGTH = 2000;
+/** Runs claimed per look for runs that nobody holds. */
+const CLAIM_BATCH = 100;
 
 /**
  * Hands stored events to their handlers: by priority group, each handler isolated from the
  * others, each failure recorded and retried with exponential backoff up to a bound. Runs left
  * open by a crash are picked up again at start-up.
+ *
+ * Each run is held by one instance at a time (see `EventStore.claimRuns`): this one holds the
+ * runs of the events it stores or replays and those it claims. With a store shared by several
+ * instances (`runLeaseMs` set), it renews its holds a few times per lease, lets go of the runs
+ * another instance took over, and claims the runs of instances that stopped renewing theirs.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Retries waiting to run, by run. */
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** The runs this instance holds: running, or waiting for their next attempt. */
+  private readonly held = new Map<string, RunKey>();
+  private leaseTimer?: NodeJS.Timeout;
+  private leaseTick?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
@@ -59,6 +71,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const handlers = this.registry
       .handlersFor(event.type)
       .filter((h) => handlerKeys === undefined || handlerKeys.includes(h.key));
+    for (const handler of handlers) this.hold(event.seq, handler.key);
     const work = this.runInPriorityOrder(event, dto, handlers, attemptsSoFar);
     this.track(work);
     return work;
@@ -71,9 +84,60 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const open = await this.store.openRuns();
-    if (open.length === 0) return;
-    this.logger.log(`resuming ${open.length} unfinished handler run(s) left by an earlier process`);
+    const resumed = await this.claimAndResume();
+    if (resumed > 0) {
+      this.logger.log(`resuming ${resumed} unfinished handler run(s) left by an earlier process`);
+    }
+    const leaseMs = this.store.runLeaseMs;
+    if (leaseMs === null || this.stopped) return;
+    this.leaseTimer = setInterval(
+      () => {
+        this.leaseTick ??= this.renewAndClaim().finally(() => (this.leaseTick = undefined));
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    this.leaseTimer.unref();
+  }
+
+  /**
+   * Keeps this instance's runs held, drops the retries of those another instance took over (this
+   * one stopped renewing in time: a long pause, a lost connection), and claims what others left.
+   */
+  private async renewAndClaim(): Promise<void> {
+    try {
+      const lost = await this.store.renewLeases([...this.held.values()]);
+      for (const run of lost) {
+        this.logger.warn(
+          `handler run ${run.handler} on event #${run.seq} was taken over by another instance; its retries here are cancelled`,
+        );
+        this.release(run.seq, run.handler);
+      }
+      const taken = await this.claimAndResume();
+      if (taken > 0) {
+        this.logger.log(
+          `took over ${taken} handler run(s) whose instance stopped renewing their lease`,
+        );
+      }
+    } catch (error) {
+      this.logger.error(`renewing or claiming handler runs failed: ${describe(error)}`);
+    }
+  }
+
+  /** Claims the runs nobody holds and resumes them; how many. */
+  private async claimAndResume(): Promise<number> {
+    let resumed = 0;
+    for (;;) {
+      if (this.stopped) return resumed;
+      const claimed = await this.store.claimRuns(CLAIM_BATCH);
+      // A run already held here (its lease lapsed while it ran) goes on as it is.
+      const open = claimed.filter((run) => !this.held.has(runKey(run.event.seq, run.handler)));
+      resumed += open.length;
+      await this.resumeAll(open);
+      if (claimed.length < CLAIM_BATCH) return resumed;
+    }
+  }
+
+  private async resumeAll(open: OpenRun[]): Promise<void> {
     for (const runs of byEvent(open)) {
       const event = runs[0].event;
       const dto = this.rehydrate(event);
@@ -82,6 +146,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       for (const run of runs) {
         const handler = this.registry.byKey(run.handler);
         if (dto && handler) {
+          this.hold(event.seq, run.handler);
           (handler.first ? first : rest).push({ run, handler });
           continue;
         }
@@ -105,7 +170,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     void decided.then(() => {
       for (const { run, handler } of rest) {
         const delay = Math.max(0, (run.nextAttemptAt ?? 0) - this.now());
-        this.schedule(delay, () => this.runOne(event, dto, handler, run.attempts));
+        this.schedule(event.seq, handler.key, delay, () =>
+          this.runOne(event, dto, handler, run.attempts),
+        );
       }
     });
   }
@@ -123,7 +190,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   drain(): Promise<void> {
     this.draining ??= (async () => {
       this.stopped = true;
-      for (const timer of this.retryTimers) clearTimeout(timer);
+      clearInterval(this.leaseTimer);
+      for (const timer of this.retryTimers.values()) clearTimeout(timer);
       this.retryTimers.clear();
       await Promise.race([Promise.allSettled([...this.inFlight]), delay(10_000)]);
     })();
@@ -191,9 +259,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     observe('done');
     try {
       await this.store.recordAttempt(event.seq, handler.key, { status: 'done' });
+      this.release(event.seq, handler.key);
     } catch (storeError) {
       // The handler succeeded; only the record of it failed. Not a handler failure: the run
-      // stays open in the store and is resumed (run again) at the next start.
+      // stays open in the store, and once its hold lapses it is claimed and run again (at the
+      // next start, or by another instance sharing the store).
+      this.release(event.seq, handler.key);
       this.logger.error(
         `${handler.key} finished event ${event.eventId} but its completion could not be recorded: ${describe(storeError)}`,
       );
@@ -221,6 +292,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           }),
         );
         await this.store.recordAttempt(event.seq, handler.key, { status: 'failed', error });
+        this.release(event.seq, handler.key);
         return;
       }
       const wait = backoff(this.retryBaseMs, attempt);
@@ -239,24 +311,43 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         error,
         nextAttemptAt: this.now() + wait,
       });
-      this.schedule(wait, () => this.runOne(event, dto, handler, attempt));
+      this.schedule(event.seq, handler.key, wait, () => this.runOne(event, dto, handler, attempt));
     } catch (storeError) {
-      // The run stays open in the store and is resumed at the next start.
+      // The run stays open in the store and is claimed again once its hold lapses.
+      this.release(event.seq, handler.key);
       this.logger.error(
         `could not record the outcome of ${handler.key} on ${event.eventId}: ${describe(storeError)}`,
       );
     }
   }
 
-  private schedule(wait: number, run: () => Promise<void>): void {
+  private schedule(seq: number, handler: string, wait: number, run: () => Promise<void>): void {
     if (this.stopped) return;
+    const key = runKey(seq, handler);
+    clearTimeout(this.retryTimers.get(key));
     const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
+      this.retryTimers.delete(key);
       this.track(run());
     }, wait);
     timer.unref();
-    this.retryTimers.add(timer);
+    this.retryTimers.set(key, timer);
   }
+
+  private hold(seq: number, handler: string): void {
+    this.held.set(runKey(seq, handler), { seq, handler });
+  }
+
+  /** This instance no longer holds the run: finished, or its next attempt is another's. */
+  private release(seq: number, handler: string): void {
+    const key = runKey(seq, handler);
+    this.held.delete(key);
+    clearTimeout(this.retryTimers.get(key));
+    this.retryTimers.delete(key);
+  }
+}
+
+function runKey(seq: number, handler: string): string {
+  return `${seq}\u0000${handler}`;
 }
 
 /**

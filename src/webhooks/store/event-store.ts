@@ -54,6 +54,12 @@ export interface OpenRun {
   nextAttemptAt: number | null;
 }
 
+/** One handler's run on one event. */
+export interface RunKey {
+  seq: number;
+  handler: string;
+}
+
 export type RunOutcome =
   | { status: 'done' }
   | { status: 'retrying'; error: string; nextAttemptAt: number }
@@ -72,17 +78,40 @@ export interface EventStore {
   /** By event id (`evt_...`), webhook id, or sequence number. */
   find(id: string): Promise<StoredEventWithRuns | undefined>;
   list(query: EventQuery): Promise<StoredEvent[]>;
-  /** Records one attempt's outcome and counts the attempt. */
+  /**
+   * Records one attempt's outcome and counts the attempt. `done` and `failed` let the run go;
+   * `retrying` keeps it held. A run another instance has taken over is left as that one has it.
+   */
   recordAttempt(seq: number, handler: string, outcome: RunOutcome): Promise<void>;
-  /** Sets the given handlers' runs back to pending with no attempts (a replay). */
+  /** Sets the given handlers' runs back to pending with no attempts (a replay), held by the caller. */
   resetRuns(seq: number, handlers: readonly string[]): Promise<void>;
-  /** Runs that have not finished: picked up again after a restart. */
+  /** Runs that have not finished, whoever holds them. */
   openRuns(): Promise<OpenRun[]>;
+  /**
+   * Handler runs are held by one instance at a time. The runs that `append` and `resetRuns`
+   * write are held by the instance that wrote them; `claimRuns` takes open runs that nobody
+   * holds any more: their holder died, or lost them (its lease passed without renewal), or
+   * could not record their outcome. A claimed run is the caller's to run (at its
+   * `nextAttemptAt`) and to renew. A store that one process alone can open (SQLite) hands every
+   * open run to the first call and none after: that process holds every run.
+   */
+  claimRuns(limit: number): Promise<OpenRun[]>;
+  /**
+   * Extends the leases of runs this instance holds and returns those it no longer holds
+   * (another instance took them over after the lease passed): their retries must not run here.
+   */
+  renewLeases(runs: readonly RunKey[]): Promise<RunKey[]>;
+  /**
+   * How long a held run stays held without renewal; the dispatcher renews well within it and
+   * claims what others left as often. `null`: runs never pass between processes.
+   */
+  readonly runLeaseMs: number | null;
   /** Forgets events received before the cutoff; returns how many. */
   pruneBefore(receivedBefore: number): Promise<number>;
   /**
    * Calls `listener` with every newly stored event once its commit is durable, in sequence
-   * order, in this process. Returns the function that stops the calls. The live stream is built
+   * order, in this process: with a store shared by several instances, every instance's events.
+   * An event this instance appends is announced before its `append` resolves. Returns the function that stops the calls. The live stream is built
    * on it: a subscriber that reads the store after subscribing misses nothing.
    */
   subscribe(listener: (event: StoredEvent) => void): () => void;

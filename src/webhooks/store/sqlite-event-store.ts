@@ -13,6 +13,7 @@ import {
   HandlerRun,
   NewEvent,
   OpenRun,
+  RunKey,
   RunOutcome,
   StoredEvent,
   StoredEventWithRuns,
@@ -106,6 +107,10 @@ export class SqliteEventStore implements EventStore {
   /** Events inserted by the transaction being committed; announced once it is durable. */
   private committing: StoredEvent[] = [];
   private readonly writes: GroupCommit;
+  /** Whether `claimRuns` has handed out the open runs: after that, this process holds them all. */
+  private claimed = false;
+  /** One process alone opens the file (SQLite's lock): runs never pass to another. */
+  readonly runLeaseMs = null;
 
   /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(options: SqliteEventStoreOptions) {
@@ -259,6 +264,18 @@ export class SqliteEventStore implements EventStore {
       attempts: row.attempts,
       nextAttemptAt: row.next_attempt_at,
     }));
+  }
+
+  /** Every open run at the first call (what an earlier process left), none after. */
+  async claimRuns(limit: number): Promise<OpenRun[]> {
+    if (this.claimed) return [];
+    this.claimed = true;
+    return (await this.openRuns()).slice(0, limit);
+  }
+
+  /** Nothing to renew: this process holds every run until it ends. */
+  async renewLeases(_runs: readonly RunKey[]): Promise<RunKey[]> {
+    return [];
   }
 
   async pruneBefore(receivedBefore: number): Promise<number> {

@@ -1,0 +1,85 @@
+import { Client, types as pgTypes } from 'pg';
+
+const MIN_RETRY_MS = 100;
+const MAX_RETRY_MS = 2000;
+
+/**
+ * A connection that does nothing but LISTEN on one channel. When it drops it reconnects by
+ * itself (backing off up to 2 s) and, once listening again, calls `onConnected`: notifications
+ * sent while it was away are lost, so the owner reads what it may have missed.
+ */
+export class PostgresListener {
+  private client?: Client;
+  private closed = false;
+  private retryMs = MIN_RETRY_MS;
+  private timer?: NodeJS.Timeout;
+  private up = false;
+  private wasUp = false;
+  /** Settles once the first connection is listening (or has failed once). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly types: { getTypeParser: typeof pgTypes.getTypeParser },
+    private readonly onNotify: () => void,
+    private readonly onConnected: () => void,
+    private readonly onChange: (up: boolean) => void,
+  ) {
+    this.ready = this.connect();
+  }
+
+  get connected(): boolean {
+    return this.up;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const client = new Client({ connectionString: this.url, types: this.types });
+    this.client = client;
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    client.on('notification', () => this.onNotify());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdentifier(this.channel)}`);
+    } catch {
+      this.lost(client);
+      return;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.up = true;
+    this.retryMs = MIN_RETRY_MS;
+    if (this.wasUp) this.onChange(true);
+    this.wasUp = true;
+    this.onConnected();
+  }
+
+  private lost(client: Client): void {
+    if (client !== this.client || this.closed) return;
+    this.client = undefined;
+    if (this.up) this.onChange(false);
+    this.up = false;
+    client.end().catch(() => undefined);
+    this.timer = setTimeout(() => void this.connect(), this.retryMs);
+    this.timer.unref();
+    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    const client = this.client;
+    this.client = undefined;
+    this.up = false;
+    await client?.end().catch(() => undefined);
+  }
+}
+
+/** A channel name as an SQL identifier. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createTestSchema,
+  describeWithPostgres,
+  TEST_DATABASE_URL,
+  TestSchema,
+} from './support/postgres';
+import { sampleEvent } from './support/sample-events';
+import { deliverTo, ServiceProcess, startService } from './support/service-process';
+import { Delivery, signDelivery, TEST_SECRET } from './support/signing';
+import { eventually } from './support/test-app';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+describe('the service with DATABASE_URL', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'switchboard-pg-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const start = (databaseUrl: string) =>
+    spawnSync(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+        DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+      },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+  const stderrLines = (result: ReturnType<typeof start>) =>
+    result.stderr.split('\n').filter((line) => line.trim() !== '');
+
+  it('refuses, in one line, a URL that is not postgres://', () => {
+    const result = start('mysql://root:hunter2@127.0.0.1/app');
+    expect(stderrLines(result)).toEqual([
+      'switchboard: cannot start: DATABASE_URL must be a postgres:// URL (got mysql://...): PostgreSQL is the one shared store',
+    ]);
+    expect(result.status).toBe(1);
+  });
+
+  it('refuses, in one line naming the server but not the password, a database it cannot reach', () => {
+    const result = start('postgres://switchboard:hunter2@127.0.0.1:1/app');
+    expect(stderrLines(result)).toEqual([
+      'switchboard: cannot start: the event store cannot use PostgreSQL at 127.0.0.1:1/app: ECONNREFUSED',
+    ]);
+    expect(result.stdout + result.stderr).not.toContain('hunter2');
+    expect(result.status).toBe(1);
+  });
+});
+
+/**
+ * Two services (dist/main.js) on one schema, as two replicas behind a load balancer; one is
+ * killed with SIGKILL in the middle of a load, and the senders retry on the other, as OpenAI
+ * retries a delivery that got no answer.
+ */
+describeWithPostgres('kill -9 one of two instances under load', () => {
+  let schema: TestSchema;
+  const services: ServiceProcess[] = [];
+  const dirs: string[] = [];
+
+  const startInstance = async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-pg-'));
+    dirs.push(dataDir);
+    const service = await startService({
+      NODE_ENV: 'production',
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: schema.url,
+      HANDLER_LEASE_MS: '1000',
+    });
+    services.push(service);
+    return service;
+  };
+
+  beforeAll(async () => {
+    expect(TEST_DATABASE_URL).toBeDefined();
+    schema = await createTestSchema('crash');
+  });
+  afterAll(async () => {
+    for (const service of services) service.child.kill('SIGKILL');
+    await Promise.all(services.map((service) => service.exited));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await schema.drop();
+  });
+
+  it('loses no acknowledged event and leaves no handler run unfinished: the survivor takes over', async () => {
+    const [a, b] = [await startInstance(), await startInstance()];
+    const total = 240;
+    const deliveries: Delivery[] = Array.from({ length: total }, () =>
+      signDelivery(JSON.stringify(sampleEvent('batch.completed'))),
+    );
+    const acknowledged = new Set<string>();
+    let ackedByA = 0;
+    let next = 0;
+    const sender = async (index: number) => {
+      while (next < total) {
+        const delivery = deliveries[next++];
+        // Half the senders start on A; one with no answer there goes to B, as a retry would.
+        for (const target of index % 2 ? [a, b] : [b, a]) {
+          const status = await deliverTo(target.port, delivery);
+          if (status === 200) {
+            acknowledged.add(delivery.headers['webhook-id']);
+            if (target === a && ++ackedByA === 60) a.child.kill('SIGKILL');
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, i) => sender(i)));
+    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(acknowledged.size).toBe(total);
+
+    // Every acknowledged event is stored, once.
+    const stored = await schema.query<{ webhook_id: string }>(
+      `SELECT webhook_id FROM ${schema.name}.events WHERE source = 'openai'`,
+    );
+    expect(stored.map((row) => row.webhook_id).sort()).toEqual([...acknowledged].sort());
+    // Every handler run finishes, those A held when it died too, once B has taken them over.
+    await eventually(async () => {
+      const open = await schema.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM ${schema.name}.handler_runs WHERE status <> 'done'`,
+      );
+      expect(open).toEqual([{ count: 0 }]);
+    }, 15_000);
+    const [{ runs }] = await schema.query<{ runs: number }>(
+      `SELECT count(*)::int AS runs FROM ${schema.name}.handler_runs`,
+    );
+    expect(runs).toBeGreaterThanOrEqual(total);
+  });
+});

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/** The PostgreSQL the suite may use; unset, its tests are skipped (one line says so at start). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+
+/** `describe` when TEST_DATABASE_URL is set, `describe.skip` otherwise. */
+export const describeWithPostgres = TEST_DATABASE_URL ? describe : describe.skip;
+
+/** A schema of its own for one test file or test, so parallel workers and CI runs never meet. */
+export interface TestSchema {
+  name: string;
+  /** TEST_DATABASE_URL with this schema as the connection's search_path. */
+  url: string;
+  /** Runs SQL as the test (not through a store). */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestSchema(label = 't'): Promise<TestSchema> {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `sbt_${label}_${process.pid}_${randomBytes(4).toString('hex')}`.toLowerCase();
+  const admin = new Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${name}`);
+  return {
+    name,
+    url: withSearchPath(TEST_DATABASE_URL, name),
+    query: async <R>(text: string, params?: unknown[]) =>
+      (await admin.query(text, params)).rows as R[],
+    drop: async () => {
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** The URL with `options=-c search_path=<schema>`: libpq's way, which the pg driver reads too. */
+export function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
