@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { CallsHarness, Json } from './support/calls-harness';
+import { CollectingLogger } from './support/collecting-logger';
 import { FakeOpenAI } from './support/fake-openai';
 import { createTestApp, eventually } from './support/test-app';
 import {
@@ -36,7 +37,8 @@ describe('twins: one physical call announced on both surfaces gets one decision 
   let dir: string;
   let app: CallsHarness;
 
-  const start = (options: { twinWaitMs?: number } = {}) => app.start({ rules: RULES, ...options });
+  const start = (options: { twinWaitMs?: number; logger?: CollectingLogger } = {}) =>
+    app.start({ rules: RULES, ...options });
   const stop = () => app.stop();
   const admin = (method: 'get' | 'post', path: string) => app.admin(method, path);
   const recordOf = (id: string, status: string) => app.recordOf(id, status);
@@ -331,6 +333,29 @@ describe('twins: one physical call announced on both surfaces gets one decision 
       .deliver(liveAnnouncement({ ...call, liveId: '..' }))
       .expect(400);
     expect(JSON.stringify(refused.body)).toContain('data.session_id');
+  });
+
+  it('shutting down while a decision waits for its twin: the call is decided at once with what has arrived', async () => {
+    const logger = new CollectingLogger();
+    await start({ twinWaitMs: 5000, logger });
+    const call = ringing();
+    await t().deliver(liveAnnouncement(call)).expect(200);
+    await recordOf(call.liveId, 'waiting');
+    await stop();
+    expect(logger.find('log', 'shutting down: 1 call(s) waiting for their twin')).toHaveLength(1);
+    expect(fake.requests.map((r) => [r.path, r.body])).toEqual([
+      [`/v1/live/sessions/${call.liveId}/reject`, { status_code: 500 }],
+    ]);
+    const store = new SqliteCallStore(join(dir, 'calls.db'));
+    try {
+      expect(await store.get(call.liveId)).toMatchObject({
+        status: 'completed',
+        surface: 'live',
+        decision: { route: 'on_error' },
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('CallsModule refuses a twin wait outside 0 to 5000 ms, naming the option', async () => {

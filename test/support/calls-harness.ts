@@ -1,3 +1,4 @@
+import { LoggerService } from '@nestjs/common';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -27,13 +28,19 @@ export class CallsHarness {
     private readonly fake: FakeOpenAI,
   ) {}
 
-  async start(options: { rules: object; twinWaitMs?: number; apiKey?: string | null }) {
+  async start(options: {
+    rules: object;
+    twinWaitMs?: number;
+    apiKey?: string | null;
+    logger?: LoggerService;
+  }) {
     const rulesFile = join(this.dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(options.rules));
     this.callStore = withMeetingPoint(new SqliteCallStore(join(this.dir, 'calls.db')));
     this.t = await createTestApp({
       options: { adminToken: HARNESS_TOKEN },
       storeFile: join(this.dir, 'switchboard.db'),
+      logger: options.logger,
       imports: [
         CallsModule.forRoot({
           store: this.callStore.store,

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
 /**
  * Where the decision of a call waits for its twin (the other surface's announcement) in this
@@ -8,6 +8,7 @@ import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
  */
 @Injectable()
 export class TwinRendezvous implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Calls');
   private readonly waiting = new Map<string, Set<() => void>>();
   private closing = false;
 
@@ -40,6 +41,10 @@ export class TwinRendezvous implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.closing = true;
+    if (this.waiting.size === 0) return;
+    this.logger.log(
+      `shutting down: ${this.waiting.size} call(s) waiting for their twin are decided now, with what has arrived`,
+    );
     for (const waiters of this.waiting.values()) for (const wake of waiters) wake();
   }
 }
