@@ -64,10 +64,17 @@ describe('boundSipHeaders', () => {
           const reasons = Object.values(cut.dropped_because).reduce((a, b) => a + b, 0);
           expect(reasons).toBe(cut.dropped);
         } else {
-          expect(headers).toEqual(raw);
+          // Nothing noted: every entry kept as it came, but for white space around a name, which
+          // SIP allows before the colon and which is not part of the name.
+          const asSent = (raw as { name: string; value: string }[]).map(({ name, value }) => ({
+            name: name.trim(),
+            value,
+          }));
+          expect(headers).toEqual(asSent);
         }
       }),
-      { numRuns: 500 },
+      // The example is a counterexample once found: a blank around a token name.
+      { numRuns: 500, examples: [[[{ name: ' %', value: '' }]]] },
     );
   });
 });
