@@ -76,7 +76,7 @@ export class CallToolRegistry implements OnModuleInit {
       const existing = this.tools.get(metadata.name);
       if (existing) {
         throw new CallToolDefinitionError(
-          `two @CallTool handlers are named "${metadata.name}" (${existing.key} and ${key}); rename one`,
+          `two @CallTool handlers are named "${metadata.name}" (${[existing.key, key].sort().join(' and ')}); rename one`,
         );
       }
       const fn = (instance as Record<string, (...args: unknown[]) => unknown>)[method];

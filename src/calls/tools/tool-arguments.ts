@@ -12,7 +12,9 @@ const ARGUMENT_LIMITS = { maxDepth: 32, maxValues: 100_000 };
 const VALIDATION = {
   whitelist: true,
   forbidNonWhitelisted: true,
-  forbidUnknownValues: true,
+  // Every object validated is a DTO instance (nested ones need `@Type`, checked at start-up),
+  // and a DTO without fields is a tool without arguments, not an unknown value.
+  forbidUnknownValues: false,
   validationError: { target: false, value: false },
 } as const;
 
