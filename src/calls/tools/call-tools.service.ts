@@ -69,8 +69,11 @@ export class CallToolsService implements CallToolRunner {
       return this.finish(invocation, ctx, started, 'duplicate', output);
     }
     const running = this.runOnce(invocation, ctx, started);
-    this.runs.set(key, running);
-    if (this.runs.size > REMEMBERED_RUNS) this.runs.delete(this.runs.keys().next().value!);
+    // Without an id there is nothing to know a repeat by.
+    if (invocation.tool_call_id) {
+      this.runs.set(key, running);
+      if (this.runs.size > REMEMBERED_RUNS) this.runs.delete(this.runs.keys().next().value!);
+    }
     return running;
   }
 
@@ -89,7 +92,7 @@ export class CallToolsService implements CallToolRunner {
         'unknown_tool',
         json({
           error: 'unknown_tool',
-          message: `no tool named "${name}" on this call; the tools are: ${offered.join(', ') || '(none)'}`,
+          message: `no tool named "${String(name).slice(0, 100)}" on this call; the tools are: ${offered.join(', ') || '(none)'}`,
         }),
       );
     }
@@ -158,8 +161,9 @@ export class CallToolsService implements CallToolRunner {
     const duration_ms = Math.round((performance.now() - started) * 10) / 10;
     const line = new LogLine('call tool ran', {
       call_id: ctx.call_id,
-      tool: invocation.name,
-      tool_call_id: invocation.tool_call_id,
+      // The model chose these: bounded, so that a runaway name cannot flood the log.
+      tool: String(invocation.name).slice(0, 100),
+      tool_call_id: String(invocation.tool_call_id).slice(0, 100),
       outcome,
       duration_ms,
       error: error?.slice(0, 200),
