@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,4 +289,46 @@ describe('the call console in a browser', () => {
     await page.getByLabel('State').selectOption('ringing');
     await page.getByText(/^\d+ of 1\d{3} calls$/).waitFor({ timeout: 10_000 });
   }, 120_000);
+});
+
+describe('the call console when a rules file is in charge', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-console-file-'));
+    const rulesFile = join(dataDir, 'rules.yaml');
+    copyFileSync(join(__dirname, '..', 'rules', 'example.yaml'), rulesFile);
+    service = await startService({
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      ADMIN_TOKEN: TOKEN,
+      DATA_DIR: dataDir,
+      RULES_FILE: rulesFile,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+    });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    service?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows the rules read-only and says that the file is in charge', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${service.port}/console/rules`);
+    await page.getByLabel('Admin token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('read-only-note').waitFor({ timeout: 10_000 });
+    await expect(page.getByTestId('read-only-note').textContent()).resolves.toContain(
+      'A rules file is in charge',
+    );
+    const editor = page.getByRole('textbox', { name: 'Rules (read-only)' });
+    await expect(editor.getAttribute('readonly')).resolves.not.toBeNull();
+    await expect(page.getByRole('button', { name: 'Save…' }).count()).resolves.toBe(0);
+  });
 });

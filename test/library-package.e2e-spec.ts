@@ -68,6 +68,8 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
       'dist/index.js',
       'dist/index.d.ts',
       'dist/main.js',
+      'dist/console/console.module.js',
+      'dist/console/static/index.html',
       'bin/switchboard.js',
       'rules/example.yaml',
     ]) {
