@@ -238,11 +238,14 @@ describe('the call console in a browser', () => {
 
   it('lists stored events with their handler runs, and replays one', async () => {
     await page.getByRole('link', { name: 'Events' }).click();
-    await page.getByLabel('Type').fill('call.routed');
-    const link = page.getByRole('link', { name: 'call.routed' }).first();
+    await page.getByLabel('Type').fill('realtime.call.*');
+    const link = page.getByRole('link', { name: 'realtime.call.incoming' }).first();
     await link.waitFor({ timeout: 10_000 });
+    await expect(page.getByRole('link', { name: 'call.routed' }).count()).resolves.toBe(0);
     await link.click();
-    await page.getByRole('heading', { name: 'Handler runs' }).waitFor({ timeout: 10_000 });
+    // The call handler ran on it: its run is listed with its status.
+    const runs = page.getByRole('table', { name: 'Handler runs' });
+    await runs.getByText('done').waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Replay' }).click();
     await page
       .getByRole('status')

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import type { ConsoleState } from '../calls-store';
 import { href, navigate } from '../router';
@@ -21,12 +21,17 @@ export function EventsView({ state, selected }: { state: ConsoleState; selected?
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string>();
   const typeValid = !type || TYPE_PATTERN.test(type);
+  const latest = useRef(0);
 
   // The API pages oldest first from a cursor (events after a seq); the console wants the
   // newest: it reads windows of 500 sequence numbers backwards from the newest until it has
   // 200 events of the type asked for (at most 20 windows a click).
   const loadBefore = async (end: number, replace: boolean) => {
     setError(undefined);
+    // A new filter: what was listed under the old one goes at once, not when the answer comes.
+    if (replace) setPages([]);
+    // Only the answer to the latest filter is shown, whatever order the answers come in.
+    const ticket = ++latest.current;
     try {
       const found: EventSummary[] = [];
       let rounds = 0;
@@ -38,6 +43,7 @@ export function EventsView({ state, selected }: { state: ConsoleState; selected?
         found.push(...body.events.filter((event) => event.seq <= end).reverse());
         end = start;
       }
+      if (ticket !== latest.current) return;
       setPages((current) => (replace ? found : [...current, ...found]));
       setCursor(end > 0 ? String(end) : null);
     } catch (caught) {
@@ -107,6 +113,7 @@ export function EventsView({ state, selected }: { state: ConsoleState; selected?
               <th scope="col">Type</th>
               <th scope="col">Id</th>
               <th scope="col">Source</th>
+              <th scope="col">Received</th>
             </tr>
           </thead>
           <tbody>
@@ -123,6 +130,11 @@ export function EventsView({ state, selected }: { state: ConsoleState; selected?
                   <code>{event.id}</code>
                 </td>
                 <td>{event.source}</td>
+                <td class="num">
+                  <time dateTime={event.received_at}>
+                    {new Date(event.received_at).toLocaleTimeString([], { hour12: false })}
+                  </time>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -194,11 +206,11 @@ function EventDetailPanel({ id, version }: { id: string; version: number }) {
             <strong>{detail.type}</strong> <code>{detail.id}</code> · {detail.source} · received{' '}
             {new Date(detail.received_at).toLocaleString()}
           </p>
-          <h3>Handler runs</h3>
+          <h3 id="runs-title">Handler runs</h3>
           {detail.handlers.length === 0 ? (
             <p class="quiet">No handler ran for this event.</p>
           ) : (
-            <table class="plain">
+            <table class="plain" aria-labelledby="runs-title">
               <thead>
                 <tr>
                   <th scope="col">Handler</th>
