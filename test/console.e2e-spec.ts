@@ -165,6 +165,33 @@ describe('the call console in a browser', () => {
     await page.getByTestId('timeline').getByText('Operator hung up').waitFor({ timeout: 10_000 });
   });
 
+  it('transfers a call to the URI typed, after a confirmation, and OpenAI gets the refer', async () => {
+    const id = await ring();
+    await page.goto(`${base}/console/calls/${id}`);
+    await page
+      .getByTestId('timeline')
+      .getByText('OpenAI confirmed the accept')
+      .waitFor({ timeout: 10_000 });
+    await page.getByLabel('Transfer to').fill('tel:+14155550199');
+    await page.getByRole('button', { name: 'Transfer…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Transfer this call to tel:+14155550199?' });
+    await dialog.getByRole('button', { name: 'Transfer' }).click();
+    await page
+      .getByTestId('action-result')
+      .getByText('Transferred to tel:+14155550199.')
+      .waitFor({ timeout: 10_000 });
+    await eventually(() => {
+      const refer = fake.requests.find(
+        (request) => request.path === `/v1/realtime/calls/${id}/refer`,
+      );
+      expect(refer?.body).toEqual({ target_uri: 'tel:+14155550199' });
+    }, 10_000);
+    await page
+      .getByTestId('timeline')
+      .getByText('Operator transferred to tel:+14155550199')
+      .waitFor({ timeout: 10_000 });
+  });
+
   it("runs an edited rule's dry run on a recent call, beside what the call did", async () => {
     const id = await ring();
     const { body: record } = await api<CallRecord>('GET', `/calls/${id}`);
@@ -185,6 +212,27 @@ describe('the call console in a browser', () => {
       `rule ${record.decision.rule}: accept`,
     );
     await shoot('rules');
+    // Pasted headers: the live rules beside the edited ones.
+    await page.getByRole('radio', { name: 'pasted headers' }).check();
+    await page.getByRole('button', { name: 'Run the dry run' }).click();
+    await page
+      .getByTestId('dry-run-after')
+      .getByText('rule console-busy: reject 486')
+      .waitFor({ timeout: 10_000 });
+    await expect(page.getByTestId('dry-run-before').textContent()).resolves.not.toContain(
+      'console-busy',
+    );
+    // Every call of the last hour, as a diff of decisions: all of them would now be rejected.
+    const { body: listed } = await api<{ calls: CallRecord[] }>('GET', '/calls?limit=200');
+    await page.getByRole('radio', { name: 'every call of the last hour' }).check();
+    await page.getByRole('button', { name: 'Run the dry run' }).click();
+    const diff = page.getByTestId('hour-diff');
+    await diff
+      .getByText(
+        `${listed.calls.length} of ${listed.calls.length} call(s) of the last hour would be decided differently`,
+      )
+      .waitFor({ timeout: 10_000 });
+    await expect(diff.getByRole('row').count()).resolves.toBe(listed.calls.length + 1);
   });
 
   it('shows a validation problem at its line as one types', async () => {
