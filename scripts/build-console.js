@@ -40,7 +40,8 @@ async function main() {
     .replace('%SCRIPT%', `/console/${script.name}`)
     .replace('%STYLE%', `/console/${style.name}`);
   writeFileSync(join(out, 'index.html'), page);
-  console.log(
+  // On stderr: stdout is the caller's (`npm pack --json` runs `prepare`, and so this, into it).
+  console.error(
     `console: ${script.name} (${script.contents.length} bytes), ${style.name} (${style.contents.length} bytes) in ${out}`,
   );
 }
