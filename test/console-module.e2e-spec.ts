@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
@@ -89,5 +90,25 @@ describe('ConsoleModule in an app of its own', () => {
     await request(app.getHttpServer()).get('/console/assets/console-0000000000.js').expect(404);
     await request(app.getHttpServer()).get('/console/favicon.ico').expect(404);
     await request(app.getHttpServer()).get('/console/..%2f..%2fpackage.json').expect(404);
+  });
+});
+
+describe('ConsoleModule without a built console', () => {
+  it('says how to build it, on every console address', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'switchboard-console-none-'));
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConsoleModule.forRoot({ assetsDir: empty })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      for (const path of ['/console', '/console/calls']) {
+        const response = await request(app.getHttpServer()).get(path).expect(503);
+        expect(response.text).toContain('npm run build');
+      }
+    } finally {
+      await app.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -190,6 +190,9 @@ function CallTable({ rows, total }: { rows: Row[]; total: number }) {
         role="rowgroup"
         class="tbody"
         ref={scroller}
+        // Focusable, so the arrow and page keys scroll the list; the links in view take Tab.
+        tabIndex={0}
+        aria-label="Calls list: scroll with the arrow and page keys"
         onScroll={(event) => setScrollTop((event.target as HTMLDivElement).scrollTop)}
       >
         <div style={{ height: `${rows.length * ROW_HEIGHT}px`, position: 'relative' }}>
