@@ -105,6 +105,7 @@ describe('the call console in a browser', () => {
   });
 
   it('refuses a wrong token, then signs in and keeps the token for the tab only', async () => {
+    expect(service.output()).toContain('call console at /console');
     await page.goto(`${base}/console`);
     await page.getByLabel('Admin token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -128,7 +128,7 @@ export class ConsoleState {
         .catch(() => this.pending.add(id))
         .finally(() => {
           this.inFlight.delete(id);
-          if (this.pending.has(id)) setTimeout(() => this.drain(), 200);
+          if (this.pending.has(id)) setTimeout(() => this.drain(), 500);
         });
     }
   }
