@@ -60,6 +60,9 @@ export class ConsoleState {
 
   /** Reads one call again now (after an action, or when its view opens). */
   async refresh(id: string): Promise<CallRecord | undefined> {
+    // Read before the stream's starting point is fixed: a change between this read and that
+    // point comes as no event, so the call is read once more after the list.
+    if (!this.listLoaded) this.pending.add(id);
     try {
       const { body } = await api<CallRecord>('GET', `/calls/${encodeURIComponent(id)}`);
       this.upsert(body);
@@ -83,9 +86,9 @@ export class ConsoleState {
         const query: string = `/calls?limit=200${cursor ? `&cursor=${cursor}` : ''}`;
         const answer = await api<{ calls: CallRecord[]; next_cursor: string | null }>('GET', query);
         const body = answer.body;
-        for (const record of body.calls) {
-          if (!this.calls.has(record.call_id)) this.upsert(record);
-        }
+        // Read after the starting point: as new as any record read before it. Changes after
+        // it come as events, whose reads wait for this list (see drain).
+        for (const record of body.calls) this.upsert(record);
         cursor = body.next_cursor;
       } while (cursor && this.calls.size < BOARD_LIMIT);
       this.loadError = undefined;
