@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { CallsModule } from './calls/calls.module';
+import { ConsoleModule } from './console/console.module';
 import { SwitchboardConfig } from './config/switchboard.config';
 import { GenericModule } from './generic/generic.module';
 import { HealthModule } from './health/health.module';
@@ -56,6 +57,7 @@ export class AppModule {
           bodyTimeoutMs: config.bodyTimeoutMs,
         }),
         HealthModule,
+        ConsoleModule,
       ],
     };
   }

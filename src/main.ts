@@ -91,7 +91,9 @@ function announce(config: SwitchboardConfig, url: string): void {
   const stores = config.databaseUrl
     ? `events in PostgreSQL at ${describeTarget(config.databaseUrl)}, call records in ${config.dataDir}`
     : `store in ${config.dataDir}`;
-  logger.log(`listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs`);
+  logger.log(
+    `listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs, call console at /console`,
+  );
   if (config.webhookSecretSource !== 'env') {
     const file = join(config.dataDir, DEV_SECRET_FILE);
     logger.warn(
