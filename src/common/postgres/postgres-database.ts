@@ -97,8 +97,12 @@ export class PostgresDatabase {
     }
   }
 
-  /** Runs `work` in one transaction on one connection: committed if it resolves, else rolled back. */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction on one connection: committed if it resolves, else rolled
+   * back. `opening` is SQL without parameters sent with the BEGIN, in the same round trip (the
+   * advisory locks a transaction starts with).
+   */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>, opening?: string): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -108,7 +112,7 @@ export class PostgresDatabase {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(opening ? `BEGIN; ${opening}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
