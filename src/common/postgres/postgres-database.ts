@@ -127,7 +127,11 @@ export class PostgresDatabase {
   }
 
   /** A connection of its own that LISTENs on `channel`, reconnecting by itself when it drops. */
-  listen(channel: string, onNotify: () => void, onConnected: () => void): PostgresListener {
+  listen(
+    channel: string,
+    onNotify: (payload: string | undefined) => void,
+    onConnected: () => void,
+  ): PostgresListener {
     const listener = new PostgresListener(this.url, channel, TYPES, onNotify, onConnected, (up) => {
       if (up) this.logger.log(`the ${this.name} is listening on PostgreSQL again`);
       else

@@ -40,6 +40,8 @@ const MAX_BATCH = 512;
 const DEFAULT_LEASE_MS = 30_000;
 const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payload, e.received_at';
 const OPEN = `status IN ('pending', 'retrying')`;
+/** The notification that runs were handed back (any other payload is a new event's seq). */
+const RELEASED = 'released';
 
 type Write =
   | { kind: 'append'; event: NewEvent; handlers: readonly string[] }
@@ -76,6 +78,7 @@ export class PostgresEventStore implements EventStore {
   private flushing?: Promise<void>;
   private flushScheduled = false;
   private closed = false;
+  private readonly releaseListeners = new Set<() => void>();
 
   private constructor(
     private readonly db: PostgresDatabase,
@@ -103,7 +106,10 @@ export class PostgresEventStore implements EventStore {
     const store = new PostgresEventStore(db, feed, channel, options);
     const listener: PostgresListener = db.listen(
       channel,
-      () => feed.wake(),
+      (payload) => {
+        if (payload === RELEASED) store.announceRelease();
+        else feed.wake();
+      },
       () => feed.wake(),
     );
     await listener.ready;
@@ -206,6 +212,36 @@ export class PostgresEventStore implements EventStore {
     );
     const held = new Set(kept.map((r) => `${r.seq}\u0000${r.handler}`));
     return runs.filter((r) => !held.has(`${r.seq}\u0000${r.handler}`));
+  }
+
+  /** Ends the leases and tells the other instances (`onRunsReleased`) in the same statement. */
+  async releaseRuns(runs: readonly RunKey[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.db.query(
+      `WITH released AS (
+         UPDATE handler_runs r SET lease_owner = NULL, lease_until = NULL
+         FROM unnest($1::int8[], $2::text[]) AS k(seq, handler)
+         WHERE r.seq = k.seq AND r.handler = k.handler AND r.lease_owner = $3 AND r.${OPEN}
+         RETURNING 1
+       )
+       SELECT pg_notify($4, '${RELEASED}') WHERE EXISTS (SELECT 1 FROM released)`,
+      [runs.map((r) => r.seq), runs.map((r) => r.handler), this.instanceId, this.channel],
+    );
+  }
+
+  onRunsReleased(listener: () => void): () => void {
+    this.releaseListeners.add(listener);
+    return () => this.releaseListeners.delete(listener);
+  }
+
+  private announceRelease(): void {
+    for (const listener of this.releaseListeners) {
+      try {
+        listener();
+      } catch {
+        // a listener's fault is its own
+      }
+    }
   }
 
   /** One instance prunes at a time: the others find the lock taken and skip this round. */
