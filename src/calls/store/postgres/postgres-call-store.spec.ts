@@ -4,6 +4,8 @@ import {
   TEST_DATABASE_URL,
   TestSchema,
 } from '../../../../test/support/postgres';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
+import { StoreUnavailableError } from '../../../common/store/store-health';
 import { claim, describeCallStoreContract } from '../call-store.contract';
 import { PostgresCallStore } from './postgres-call-store';
 
@@ -72,5 +74,40 @@ describeWithPostgres('PostgresCallStore across instances', () => {
     await expect(PostgresCallStore.open({ url: schema.url })).rejects.toThrow(
       /^the call store cannot use PostgreSQL at .*: migration|the calls schema is at version 99/,
     );
+  });
+});
+
+describeWithPostgres('PostgresCallStore when the database goes away', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let store: PostgresCallStore;
+  beforeEach(async () => {
+    schema = await createTestSchema('calls_outage');
+    const target = new URL(schema.url);
+    proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
+    store = await PostgresCallStore.open({ url: proxy.url(schema.url) });
+  });
+  afterEach(async () => {
+    await store.close();
+    await proxy.stop();
+    await schema.drop();
+  });
+
+  it('is not ready and refuses writes as unavailable (503) while it is gone, and recovers by itself', async () => {
+    await claim(store, 'realtime', 'rtc_before');
+    await proxy.stop(); // every connection cut, new ones refused
+    const ready = await store.checkReady();
+    expect(ready).toEqual({
+      ready: false,
+      problem: expect.stringMatching(/^the call store cannot reach PostgreSQL: /),
+    });
+    const refused = await claim(store, 'realtime', 'rtc_during').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    await proxy.start(); // the same port: the database is back
+    for (let i = 0; i < 200 && !(await store.checkReady()).ready; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await store.checkReady()).toEqual({ ready: true });
+    expect(await claim(store, 'realtime', 'rtc_after')).toEqual({ outcome: 'created' });
+    expect((await store.get('rtc_before'))?.call_id).toBe('rtc_before');
   });
 });
