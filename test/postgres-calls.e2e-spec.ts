@@ -9,6 +9,7 @@ import { eventually } from './support/test-app';
 import { liveAnnouncement, physicalCall, realtimeAnnouncement } from './support/twin-calls';
 
 const TOKEN = 'pg-calls-admin-token';
+const TWIN_WAIT_MS = 5000;
 
 /**
  * Two services (dist/main.js) on one PostgreSQL schema, as two replicas behind a load balancer:
@@ -34,6 +35,9 @@ describeWithPostgres('calls and rules on PostgreSQL, across two instances', () =
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: schema.url,
+      // A long bound: a decision waiting for its twin must end when the twin is recorded by
+      // the other instance, not when the bound runs out.
+      TWIN_WAIT_MS: String(TWIN_WAIT_MS),
     });
   };
   const api = async (
@@ -121,6 +125,21 @@ describeWithPostgres('calls and rules on PostgreSQL, across two instances', () =
     expect([...perCall.values()]).toEqual(calls.map(() => 1));
     expect(perCall.size).toBe(calls.length);
   }, 40_000);
+
+  it('ends the wait for a twin when the other instance records it, not when the bound runs out', async () => {
+    // The rules accept on Realtime: a call announced on Live first waits for its Realtime twin.
+    const call = physicalCall();
+    expect(await deliverTo(a.port, liveAnnouncement(call))).toBe(200);
+    expect(await deliverTo(b.port, realtimeAnnouncement(call))).toBe(200);
+    let record: Record<string, unknown> = {};
+    await eventually(async () => {
+      record = (await api(a, `/calls/${call.liveId}`)).body;
+      expect(record).toMatchObject({ status: 'completed', surface: 'realtime' });
+    }, 10_000);
+    const waited = (record.timings as { waited_for_twin_ms: number }).waited_for_twin_ms;
+    expect(waited).toBeLessThan(TWIN_WAIT_MS - 1000);
+    expect(fake.requests.filter((r) => r.control?.id === call.realtimeId)).toHaveLength(1);
+  }, 20_000);
 
   it('shows a rule edit made on one instance on the other, and holds If-Match across them', async () => {
     const first = await api(a, '/rules');
