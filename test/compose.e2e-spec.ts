@@ -148,4 +148,18 @@ describe('compose.yaml: two instances, PostgreSQL and HAProxy', () => {
     expect(haproxy.ports).toContain(`${bind}:${bind}`);
     expect(Object.keys(dependsOn(haproxy)).sort()).toEqual(instances(file).map(([name]) => name));
   });
+
+  it("matches the README's commands: the published port, the service names", () => {
+    const readme = read('README.md');
+    const at = readme.indexOf('### Two instances with Docker Compose');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))![1];
+    const file = compose();
+    for (const [, port] of block.matchAll(/localhost:(\d+)/g)) {
+      expect(file.services.haproxy.ports).toContain(`${port}:${port}`);
+    }
+    const named = [...block.matchAll(/docker compose (?:stop|restart|kill) ([\w-]+)/g)];
+    expect(named.length).toBeGreaterThan(0);
+    for (const [, name] of named) expect(Object.keys(file.services)).toContain(name);
+    expect(block).toContain('OPENAI_WEBHOOK_SECRET=');
+  });
 });
