@@ -97,12 +97,21 @@ export class PostgresDatabase {
     }
   }
 
+  /** Runs `work` in one transaction on one connection: committed if it resolves, else rolled back. */
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
   /**
-   * Runs `work` in one transaction on one connection: committed if it resolves, else rolled
-   * back. `opening` is SQL without parameters sent with the BEGIN, in the same round trip (the
-   * advisory locks a transaction starts with).
+   * Runs `work` on one connection of the pool, which sends its own BEGIN and COMMIT (with other
+   * statements in the same round trip, say); if it throws, whatever it began is rolled back.
    */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>, opening?: string): Promise<T> {
+  async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -112,10 +121,7 @@ export class PostgresDatabase {
     }
     let broken = false;
     try {
-      await client.query(opening ? `BEGIN; ${opening}` : 'BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await work(client);
     } catch (error) {
       broken = isStoreFault(error);
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { PostgresDatabase } from '../../../common/postgres/postgres-database';
 import { StoreReadiness } from '../../../common/store/store-health';
 import type { SurfaceName } from '../../surfaces/surface-name';
@@ -67,6 +67,11 @@ export class PostgresCallStore implements CallStore {
     return new PostgresCallStore(db, `switchboard_rules:${db.schema}`.slice(0, 63));
   }
 
+  /**
+   * Two round trips: the BEGIN, the locks and the look-up go as one simple query, and the write
+   * with its COMMIT as another. Their values are quoted by the driver (`escapeLiteral`) since
+   * the simple query protocol takes no parameters.
+   */
   async claim(
     record: CallRecord,
     announcement: Announcement,
@@ -74,9 +79,8 @@ export class PostgresCallStore implements CallStore {
   ): Promise<ClaimResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(
-          (client) => this.claimIn(client, record, announcement, arrival),
-          lockStatements(announcement),
+        return await this.db.withClient((client) =>
+          this.claimOn(client, record, announcement, arrival),
         );
       } catch (error) {
         // Another instance recorded a conflicting announcement without sharing a lock with this
@@ -87,23 +91,27 @@ export class PostgresCallStore implements CallStore {
     }
   }
 
-  private async claimIn(
+  private async claimOn(
     client: PoolClient,
     record: CallRecord,
     announcement: Announcement,
     arrival: SurfaceArrival,
   ): Promise<ClaimResult> {
-    const { rows } = await client.query<HolderRow>(
-      `WITH found AS (
-         SELECT call FROM call_ids WHERE id = $1
-         UNION SELECT id FROM calls WHERE pair_key = $2
+    const text = (value: string | undefined) =>
+      value === undefined ? 'NULL' : client.escapeLiteral(value);
+    const opened = (await client.query(
+      `BEGIN; ${lockStatements(announcement)}
+       WITH found AS (
+         SELECT call FROM call_ids WHERE id = ${text(announcement.id)}
+         UNION SELECT id FROM calls WHERE pair_key = ${text(announcement.pairKey)}
        )
        SELECT c.id AS call, c.pair_key, c.record, i.surface, i.id
        FROM found f JOIN calls c ON c.id = f.call JOIN call_ids i ON i.call = c.id`,
-      [announcement.id, announcement.pairKey ?? null],
-    );
+    )) as unknown as QueryResult<HolderRow>[];
+    const rows = opened[opened.length - 1].rows;
     const match = matchAnnouncement(announcement, indexOf(rows));
     if (match.kind === 'seen') {
+      await client.query('COMMIT');
       return { outcome: 'seen', record: rows.find((row) => row.call === match.call)!.record };
     }
     if (match.kind === 'twin') {
@@ -115,32 +123,27 @@ export class PostgresCallStore implements CallStore {
         paired_by: match.by,
       };
       // Only `surfaces` changes: whatever else the decider wrote meanwhile stays.
-      const {
-        rows: [updated],
-      } = await client.query<{ record: CallRecord }>(
-        `WITH ids AS (INSERT INTO call_ids (surface, id, call) VALUES ($2, $3, $1))
+      const [updated] = (await client.query(
+        `WITH ids AS (
+           INSERT INTO call_ids (surface, id, call)
+           VALUES (${text(announcement.surface)}, ${text(announcement.id)}, ${match.call})
+         )
          UPDATE calls SET record = jsonb_set(record, '{surfaces}',
-           coalesce(record -> 'surfaces', '{}'::jsonb) || jsonb_build_object($2::text, $4::jsonb))
-         WHERE id = $1 RETURNING record`,
-        [match.call, announcement.surface, announcement.id, JSON.stringify(twin)],
-      );
-      return { outcome: 'twin', record: updated.record };
+           coalesce(record -> 'surfaces', '{}'::jsonb)
+             || jsonb_build_object(${text(announcement.surface)}::text, ${text(JSON.stringify(twin))}::jsonb))
+         WHERE id = ${match.call} RETURNING record; COMMIT`,
+      )) as unknown as QueryResult<{ record: CallRecord }>[];
+      return { outcome: 'twin', record: updated.rows[0].record };
     }
     const created = match.note ? { ...record, pairing_note: match.note } : record;
     await client.query(
       `WITH c AS (
-         INSERT INTO calls (call_id, status, record, pair_key) VALUES ($1, $2, $3::jsonb, $4)
+         INSERT INTO calls (call_id, status, record, pair_key)
+         VALUES (${text(record.call_id)}, ${text(record.status)}, ${text(JSON.stringify(created))}::jsonb, ${text(match.pairKey)})
          RETURNING id
        )
-       INSERT INTO call_ids (surface, id, call) SELECT $5, $6, id FROM c`,
-      [
-        record.call_id,
-        record.status,
-        JSON.stringify(created),
-        match.pairKey ?? null,
-        announcement.surface,
-        announcement.id,
-      ],
+       INSERT INTO call_ids (surface, id, call)
+       SELECT ${text(announcement.surface)}, ${text(announcement.id)}, id FROM c; COMMIT`,
     );
     return { outcome: 'created' };
   }
@@ -264,7 +267,7 @@ function indexOf(rows: HolderRow[]): TwinIndex {
 /**
  * Transaction-level advisory locks on the announcement's id and physical-call key, in a fixed
  * order (no deadlock between two claims taking both). The keys are 64-bit hashes computed
- * here, so the statements carry no parameters and go out with the BEGIN.
+ * here (numbers: nothing to quote), and the statements go out with the BEGIN.
  */
 function lockStatements(announcement: Announcement): string {
   const names = [`switchboard.call-id:${announcement.id}`];
