@@ -149,6 +149,12 @@ export class PostgresDatabase {
     return listener;
   }
 
+  /** Stops a listener of `listen`: it no longer counts for readiness. */
+  async unlisten(listener: PostgresListener): Promise<void> {
+    this.listeners.delete(listener);
+    await listener.close();
+  }
+
   /**
    * Ready when a query answers within 2 s and every LISTEN connection is up; otherwise the
    * problem. The pool reconnects by itself, so an instance becomes ready again without help.

@@ -63,6 +63,7 @@ describeWithPostgres('PostgresCallStore across instances', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(heard).toBe(before + 1);
     stop();
+    expect(await b.checkReady()).toEqual({ ready: true }); // a stopped watch is no lost connection
   });
 
   it('refuses a schema migrated by a newer release', async () => {

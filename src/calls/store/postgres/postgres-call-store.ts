@@ -239,7 +239,7 @@ export class PostgresCallStore implements CallStore {
    */
   watchRuleSet(changed: () => void): () => void {
     const listener = this.db.listen(this.channel, changed, changed);
-    return () => void listener.close();
+    return () => void this.db.unlisten(listener);
   }
 
   checkReady(): Promise<StoreReadiness> {
