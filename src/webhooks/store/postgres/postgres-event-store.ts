@@ -110,7 +110,7 @@ export class PostgresEventStore implements EventStore {
       channel,
       (payload) => {
         if (payload === RELEASED) store.announceRelease();
-        else feed.wake();
+        else feed.wake(headOf(payload));
       },
       () => feed.wake(),
     );
@@ -515,6 +515,11 @@ export class PostgresEventStore implements EventStore {
       [write.seq, write.handlers, Date.now(), this.instanceId, this.runLeaseMs],
     );
   }
+}
+
+/** The sequence number a NOTIFY carries (the last its commit stored), if it is one. */
+function headOf(payload: string | undefined): number | undefined {
+  return payload !== undefined && /^\d{1,15}$/.test(payload) ? Number(payload) : undefined;
 }
 
 /** Events after `seq`, in order: what the feed reads when it is woken. */
