@@ -48,6 +48,7 @@ export class AppModule {
           rulesFile: config.rulesFile,
           seedRulesFile: EXAMPLE_RULES_FILE,
           dataDir: config.dataDir,
+          databaseUrl: config.databaseUrl,
           synchronous: config.synchronous,
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,

@@ -89,7 +89,7 @@ function announce(config: SwitchboardConfig, url: string): void {
   const logger = new NestLogger('Switchboard');
   const local = url.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const stores = config.databaseUrl
-    ? `events in PostgreSQL at ${describeTarget(config.databaseUrl)}, call records in ${config.dataDir}`
+    ? `events, calls and rules in PostgreSQL at ${describeTarget(config.databaseUrl)}`
     : `store in ${config.dataDir}`;
   logger.log(
     `listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs, call console at /console`,
