@@ -32,7 +32,8 @@ function announcements(n, twins) {
 
 /**
  * `target`: `switchboard` (dist/main.js with the production defaults and its seeded example
- * rules) or `floor`. `twins`: each call is announced on both surfaces at the same moment.
+ * rules, `env` on top) or `floor`. `twins`: each call is announced on both surfaces at the same
+ * moment.
  */
 async function benchCallLatency({
   rate = 200,
@@ -40,6 +41,7 @@ async function benchCallLatency({
   warmupSeconds = 2,
   target = 'switchboard',
   twins = false,
+  env = {},
 } = {}) {
   const sentAt = new Map();
   const warmupCalls = rate * warmupSeconds;
@@ -60,7 +62,7 @@ async function benchCallLatency({
   const server =
     target === 'floor'
       ? await startProcess('latency-floor.js', { ...openai, OPENAI_WEBHOOK_SECRET: SECRET })
-      : await startService(openai);
+      : await startService({ ...openai, ...env });
   const { port } = server;
   try {
     // The first calls pay for JIT compilation and the first connection to OpenAI: they are

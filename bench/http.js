@@ -1,6 +1,7 @@
 // Loopback HTTP load with autocannon against one server process at a time.
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { sign, BODIES, twinsSource } = require('./deliveries');
 const { startService } = require('./service');
@@ -21,6 +22,7 @@ function startProcess(file, env = {}) {
         child.stdout.resume();
         resolve({
           port: Number(match[1]),
+          child,
           stop: async () => {
             if (child.exitCode !== null) return;
             const exited = new Promise((r) => child.once('exit', r));
@@ -82,6 +84,21 @@ async function load(port, { seconds, connections, kind, checkReplies }) {
 }
 
 /**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux): the server's own
+ * cost per request, which other load on a shared machine moves far less than its rate.
+ */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime: fields 14 and 15 of stat(5), counted from the state (field 3).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
  * One server, measured after a warm-up. `server` is either `{ file }` (a baseline in
  * bench/servers) or `{ service: env }` (Switchboard's real entry point with these settings on
  * top of the production defaults). `fakeOpenAI: true` starts a fake call-control API in its own
@@ -103,7 +120,9 @@ async function benchServer(server, options) {
   const checkReplies = !server.file;
   try {
     const warmup = await load(target.port, { ...options, seconds: 2, checkReplies });
+    const cpuBefore = cpuMs(target.child.pid);
     const result = await load(target.port, { ...options, checkReplies });
+    result.cpuUsPerRequest = ((cpuMs(target.child.pid) - cpuBefore) * 1000) / result.total;
     result.notFresh += warmup.notFresh;
     if (fake) {
       // Control requests go out after the 2xx: give the last ones a moment to arrive, then
