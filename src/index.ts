@@ -45,6 +45,26 @@ export type { CallControlOptions } from './calls/control/call-control.client';
 export { CallsService } from './calls/calls.service';
 export { CALL_EVENTS, CALL_EVENT_TYPES } from './events/call-event-types';
 export type { CallEvent, CallEventData, CallEventType } from './events/call-event-types';
+export { CallTool } from './calls/tools/call-tool.decorator';
+export type { CallToolOptions, CallToolMethod } from './calls/tools/call-tool.decorator';
+export { ToolParam } from './calls/tools/tool-param.decorator';
+export type { ToolParamOptions } from './calls/tools/tool-param.decorator';
+export { CallToolError, CallToolDefinitionError } from './calls/tools/call-tool-error';
+export { CallToolsService } from './calls/tools/call-tools.service';
+export { DEFAULT_TOOL_TIMEOUT_MS } from './calls/tools/tool-timeout';
+export { CALL_TOOL_RUNNER } from './calls/tools/call-tool-runner';
+export type {
+  CallToolContext,
+  CallToolDeclaration,
+  CallToolInvocation,
+  CallToolRunContext,
+  CallToolRunner,
+  ToolRunOutcome,
+  ToolRunResult,
+} from './calls/tools/call-tool-runner';
+export { toolParametersOf } from './calls/tools/tool-schema';
+export type { JsonSchema } from './calls/tools/tool-schema';
+export { TransferCallArgs, EndCallArgs } from './calls/tools/builtin/call-control-tools.dto';
 export { RulesService } from './calls/rules/rules.service';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';

@@ -37,6 +37,12 @@ export interface CallsModuleOptions {
    * rule's fallback). No other call waits. 0 to 5000 ms; default 300.
    */
   twinWaitMs?: number;
+  /**
+   * How long a `@CallTool` handler may run before the model is told it timed out and the
+   * handler's `ctx.signal` aborts; a tool's own `timeoutMs` overrides it. Default 10,000 ms
+   * (`CALL_TOOL_TIMEOUT_MS` in the service).
+   */
+  toolTimeoutMs?: number;
   /** Mask caller and called numbers in log lines (keep the last four characters). */
   redactCallerIds?: boolean;
   /** Clock for time windows, injectable for tests. */
