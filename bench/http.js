@@ -85,7 +85,8 @@ async function load(port, { seconds, connections, kind, checkReplies }) {
 
 /**
  * CPU time (user + system, ms) a process has used so far, from /proc (Linux): the server's own
- * cost per request, which other load on a shared machine moves far less than its rate.
+ * cost per request. Other load on a shared machine moves it too (by up to 2.5 times in the
+ * README's runs), but less than the rate: compare it between servers of the same run.
  */
 function cpuMs(pid) {
   try {
