@@ -32,8 +32,8 @@ function announcements(n, twins) {
 
 /**
  * `target`: `switchboard` (dist/main.js with the production defaults and its seeded example
- * rules) or `floor`. `twins`: each call is announced on both surfaces at the same moment.
- * `env`: settings of the service on top of the defaults (DATABASE_URL).
+ * rules, `env` on top: DATABASE_URL, STORE_SYNCHRONOUS...) or `floor`. `twins`: each call is
+ * announced on both surfaces at the same moment.
  */
 async function benchCallLatency({
   rate = 200,
@@ -62,7 +62,7 @@ async function benchCallLatency({
   const server =
     target === 'floor'
       ? await startProcess('latency-floor.js', { ...openai, OPENAI_WEBHOOK_SECRET: SECRET })
-      : await startService({ ...env, ...openai });
+      : await startService({ ...openai, ...env });
   const { port } = server;
   try {
     // The first calls pay for JIT compilation and the first connection to OpenAI: they are

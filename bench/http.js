@@ -1,6 +1,7 @@
 // Loopback HTTP load with autocannon against one server process at a time.
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { sign, BODIES, twinsSource } = require('./deliveries');
 const { createSchema } = require('./postgres');
@@ -22,6 +23,7 @@ function startProcess(file, env = {}) {
         child.stdout.resume();
         resolve({
           port: Number(match[1]),
+          child,
           stop: async () => {
             if (child.exitCode !== null) return;
             const exited = new Promise((r) => child.once('exit', r));
@@ -83,6 +85,22 @@ async function load(port, { seconds, connections, kind, checkReplies }) {
 }
 
 /**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux): the server's own
+ * cost per request. Other load on a shared machine moves it too (by up to 2.5 times in the
+ * README's runs), but less than the rate: compare it between servers of the same run.
+ */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime: fields 14 and 15 of stat(5), counted from the state (field 3).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
  * One server, measured after a warm-up. `server` is either `{ file }` (a baseline in
  * bench/servers) or `{ service: env }` (Switchboard's real entry point with these settings on
  * top of the production defaults). `fakeOpenAI: true` starts a fake call-control API in its own
@@ -131,7 +149,11 @@ async function benchServer(server, options) {
   };
   try {
     const warmup = await loadAll({ ...options, seconds: 2, checkReplies });
+    // CPU of every instance's process, per request answered by any of them.
+    const cpuAll = () => targets.reduce((total, target) => total + cpuMs(target.child.pid), 0);
+    const cpuBefore = cpuAll();
     const result = await loadAll({ ...options, checkReplies });
+    result.cpuUsPerRequest = ((cpuAll() - cpuBefore) * 1000) / result.total;
     result.notFresh += warmup.notFresh;
     if (fake) {
       // Control requests go out after the 2xx: give the last ones a moment to arrive, then

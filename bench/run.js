@@ -8,6 +8,7 @@ const { benchCallLatency } = require('./call-latency');
 const { benchFanout } = require('./fanout');
 const { BENCH_DATABASE_URL, createSchema } = require('./postgres');
 const { measureRoundTrips } = require('./pg-round-trips');
+const { probeFsync } = require('./fsync-probe');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -52,7 +53,7 @@ async function runServers(servers) {
         : '',
     ].join('');
     console.log(
-      `  (${key})${key.length === 1 ? ' ' : ''} ${name.padEnd(44)} ${fmt(r.requestsPerSec).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors}${extra})`,
+      `  (${key})${key.length === 1 ? ' ' : ''} ${name.padEnd(44)} ${fmt(r.requestsPerSec).padStart(7)} req/s  ${fmt(r.cpuUsPerRequest).padStart(5)} µs CPU/req  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  (${r.total} requests, non-2xx ${r.non2xx}, errors ${r.errors}${extra})`,
     );
     if (r.non2xx > 0 || r.errors > 0 || r.notFresh > 0)
       throw new Error(
@@ -225,13 +226,26 @@ async function calls() {
   console.log(
     '\nRouted calls against plain events, HTTP as above: (a) and (e) as in `webhooks` (measured now unless this run has), (f) a call announced on both surfaces',
   );
-  await runServers([PLAIN, ROUTED, TWINS]);
+  await runServers([
+    PLAIN,
+    ROUTED,
+    TWINS,
+    [
+      'e1',
+      '(e) with STORE_SYNCHRONOUS=normal',
+      { service: { STORE_SYNCHRONOUS: 'normal' }, fakeOpenAI: true },
+      'call',
+    ],
+  ]);
   const callsPerEvent = (key) =>
     http[key] && http.a
       ? fmt(http[key].requestsPerSec / (key === 'f' ? 2 : 1) / http.a.requestsPerSec, 2)
       : '-';
   console.log(
     `\n  routed calls per plain event: e/a = ${callsPerEvent('e')} (aim >= 0.7)   twins, calls per plain event: f/2/a = ${callsPerEvent('f')} (aim >= 0.35)`,
+  );
+  console.log(
+    `  CPU of a routed call in plain events' CPU: ${http.e && http.a ? fmt(http.e.cpuUsPerRequest / http.a.cpuUsPerRequest, 2) : '-'}   calls without fsyncs: e1/e = ${ratio('e1', 'e')}`,
   );
 
   const rate = Number(process.env.BENCH_CALL_RATE || 200);
@@ -242,23 +256,38 @@ async function calls() {
     ['Switchboard (one announcement per call)', { target: 'switchboard' }],
     ['Switchboard, twins (both announcements at once)', { target: 'switchboard', twins: true }],
     ['floor: verify the signature, send the accept', { target: 'floor' }],
+    // What the two fsyncs on a call's path (its event, then its record) cost in this run.
+    [
+      '(one announcement) with STORE_SYNCHRONOUS=normal',
+      { target: 'switchboard', env: { STORE_SYNCHRONOUS: 'normal' } },
+    ],
   ];
   const latency = {};
+  // Every variant is measured, then the run fails if any one did not answer every call once.
+  const failures = [];
   for (const [name, options] of variants) {
+    const fsync = probeFsync();
+    console.log(
+      `  ${''.padEnd(48)} (fsync now: p50 ${fmt(fsync.p50Ms, 2)} ms, p99 ${fmt(fsync.p99Ms, 2)} ms)`,
+    );
     const r = await benchCallLatency({ rate, seconds: SECONDS, ...options });
     latency[name] = r;
     console.log(
       `  ${name.padEnd(48)} ${r.accepted}/${r.total} accepted   p50 ${fmt(r.p50Ms, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms   max ${fmt(r.maxMs, 1)} ms`,
     );
     if (r.failed > 0 || r.accepted < r.total || r.duplicates > 0)
-      throw new Error(
+      failures.push(
         `${name}: ${r.failed} failed, ${r.accepted} of ${r.total} accepted, ${r.duplicates} accepted twice`,
       );
   }
-  const [single, twins, floor] = variants.map(([name]) => latency[name]);
+  const [single, twins, floor, normal] = variants.map(([name]) => latency[name]);
   console.log(
     `\n  p99 against the floor: ${fmt(single.p99Ms / floor.p99Ms, 2)}x, twins ${fmt(twins.p99Ms / floor.p99Ms, 2)}x (aim <= 1.5x)   absolute: p99 ${fmt(single.p99Ms, 2)} ms (aim: under 10 ms)`,
   );
+  console.log(
+    `  without the fsyncs (STORE_SYNCHRONOUS=normal): p99 ${fmt(normal.p99Ms / floor.p99Ms, 2)}x the floor`,
+  );
+  if (failures.length > 0) throw new Error(failures.join('\n'));
 }
 
 main().catch((error) => {
