@@ -51,6 +51,7 @@ export class AppModule {
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
           twinWaitMs: config.twinWaitMs,
+          sideband: { maxCalls: config.sidebandMaxCalls },
           maxBodyBytes: config.maxBodyBytes,
           bodyTimeoutMs: config.bodyTimeoutMs,
         }),

@@ -16,6 +16,8 @@ import { CallsService } from './calls.service';
 import { CallOutcomes } from './call-outcomes';
 import { CallControlClient } from './control/call-control.client';
 import { CallSurfaces } from './surfaces/call-surfaces';
+import { MAX_SIDEBAND_CALLS } from './sideband/sideband.options';
+import { SidebandService } from './sideband/sideband.service';
 import { TwinRendezvous } from './twins/twin-rendezvous';
 import { MAX_TWIN_WAIT_MS } from './twins/twin-wait';
 import { RulesController } from './rules/rules.controller';
@@ -53,9 +55,10 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
     CallOutcomes,
     TwinRendezvous,
     RulesService,
+    SidebandService,
     CallsService,
   ],
-  exports: [RulesService, CallsService, CALL_STORE],
+  exports: [RulesService, CallsService, SidebandService, CALL_STORE],
 })
 export class CallsModule
   extends ConfigurableCallsModule
@@ -65,6 +68,7 @@ export class CallsModule
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) private readonly options: CallsModuleOptions,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly sidebands: SidebandService,
   ) {
     super();
   }
@@ -86,6 +90,15 @@ export class CallsModule
         `CallsModule: twinWaitMs must be a number from 0 to ${MAX_TWIN_WAIT_MS} (got ${String(wait)})`,
       );
     }
+    const maxCalls = this.options.sideband?.maxCalls;
+    if (
+      maxCalls !== undefined &&
+      !(Number.isInteger(maxCalls) && maxCalls >= 0 && maxCalls <= MAX_SIDEBAND_CALLS)
+    ) {
+      throw new Error(
+        `CallsModule: sideband.maxCalls must be an integer from 0 to ${MAX_SIDEBAND_CALLS} (got ${String(maxCalls)})`,
+      );
+    }
     const limits = {
       maxBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
@@ -93,9 +106,13 @@ export class CallsModule
     consumer.apply(jsonBody(limits)).forRoutes(RulesController, CallsController);
   }
 
-  /** Call handlers in flight write their outcome to this store: they finish first. */
+  /**
+   * Call handlers in flight write their outcome to this store: they finish first. Sidebands
+   * are closed (and recorded so) before the store.
+   */
   async onApplicationShutdown(): Promise<void> {
     await this.dispatcher.drain();
+    await this.sidebands.closeAll();
     if (!this.options.store) await this.store.close();
   }
 }

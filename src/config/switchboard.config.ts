@@ -5,6 +5,7 @@ import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 import { DEFAULT_TWIN_WAIT_MS, MAX_TWIN_WAIT_MS } from '../calls/twins/twin-wait';
+import { MAX_SIDEBAND_CALLS, SIDEBAND_DEFAULTS } from '../calls/sideband/sideband.options';
 import {
   DEV_ADMIN_TOKEN_FILE,
   DEV_SECRET_FILE,
@@ -44,6 +45,8 @@ export interface SwitchboardConfig {
   rulesFile?: string;
   /** How long a decision waits for the announcement of the surface it prefers (the twin). */
   twinWaitMs: number;
+  /** Sidebands (the call after it is answered) open at once on this instance. */
+  sidebandMaxCalls: number;
   maxBodyBytes: number;
   /** A request body not arrived whole this long after its headers is refused with 408. */
   bodyTimeoutMs: number;
@@ -106,6 +109,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       DEFAULT_TWIN_WAIT_MS,
       0,
       MAX_TWIN_WAIT_MS,
+    ),
+    sidebandMaxCalls: integer(
+      'SIDEBAND_MAX_CALLS',
+      env.SIDEBAND_MAX_CALLS,
+      SIDEBAND_DEFAULTS.maxCalls,
+      0,
+      MAX_SIDEBAND_CALLS,
     ),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
     bodyTimeoutMs: integer('BODY_TIMEOUT_MS', env.BODY_TIMEOUT_MS, 10_000, 100, 600_000),
