@@ -108,6 +108,13 @@ export class SidebandSession {
   /** We hung up or transferred the call (an operator or a tool): the close that follows is that. */
   noteEnding(reason: 'we_hung_up' | 'transferred'): void {
     this.endingBy ??= reason;
+    // The sideband may close before OpenAI's answer to the request is back: an end that was
+    // only inferred (or unknown) is then corrected to what we know.
+    const ended = this.deps.journal.current.ended;
+    if (this.finished && ended && (ended.inferred || ended.reason === 'unknown'))
+      this.deps.journal.change({
+        ended: { ...ended, reason, inferred: false, detail: `${ended.detail ?? ''}; ${reason}` },
+      });
   }
 
   /** A transfer was asked for (by an operator or a tool); when OpenAI took it, the call ends so. */

@@ -20,6 +20,8 @@ import { toolScope } from './tool-scope';
 import { redactNumbers } from './transcript-redaction';
 
 const PROTOCOLS = { realtime: realtimeProtocol, live: liveProtocol };
+/** How many ended sessions are kept for late answers (see `ended`). */
+const RECENTLY_ENDED = 1000;
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Realtime keeps the caller's words only when the session transcribes its input. */
 const DEFAULT_INPUT_TRANSCRIPTION = { model: 'gpt-4o-mini-transcribe' };
@@ -36,6 +38,11 @@ export type MessageRefusal = 'no_call' | 'dry_run' | 'not_here';
 export class SidebandService {
   private readonly logger = new Logger('Sideband');
   private readonly sessions = new Map<string, SidebandSession>();
+  /**
+   * Sessions that ended lately: OpenAI's answer to our own hangup or transfer can arrive after
+   * the sideband closed for it, and still belongs in the record.
+   */
+  private readonly ended = new Map<string, SidebandSession>();
   private readonly owner = `${hostname()}:${process.pid}`;
   private readonly apiKey?: string;
   private readonly baseURL: string;
@@ -147,6 +154,9 @@ export class SidebandService {
         redact: this.redact,
         onFinished: () => {
           if (this.sessions.get(callId) === session) this.sessions.delete(callId);
+          this.ended.set(callId, session);
+          if (this.ended.size > RECENTLY_ENDED)
+            this.ended.delete(this.ended.keys().next().value as string);
         },
       },
     );
@@ -163,7 +173,7 @@ export class SidebandService {
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
     outcome: ControlOutcome | undefined,
   ): void {
-    const session = this.sessions.get(callId);
+    const session = this.sessions.get(callId) ?? this.ended.get(callId);
     const by = toolScope.getStore()?.call_id === callId ? ('tool' as const) : ('operator' as const);
     if (!session || !outcome) return;
     if (request.type === 'refer') {
