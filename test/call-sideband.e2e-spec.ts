@@ -60,7 +60,7 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
   let client: TestStreamClient | undefined;
   let callStore: SqliteCallStore;
 
-  async function start(sideband: SidebandOptions = {}, rules: object = RULES) {
+  async function start(sideband: SidebandOptions = {}, rules: object = RULES, apiKey?: string) {
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(rules));
     callStore = new SqliteCallStore(':memory:');
@@ -71,7 +71,11 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
           store: callStore,
           rulesFile,
           twinWaitMs: 0,
-          callControl: { apiKey: 'sk-test', baseURL: fake.baseURL, retryBaseMs: 10 },
+          callControl: {
+            apiKey: apiKey === undefined ? 'sk-test' : apiKey || undefined,
+            baseURL: fake.baseURL,
+            retryBaseMs: 10,
+          },
           sideband: { reconnectBaseMs: 20, reconnectWindowMs: 3000, turnIdleMs: 5000, ...sideband },
         }),
         TestToolsModule,
@@ -401,6 +405,70 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
     fake.calls.offer({ realtime: third.realtimeId });
     await t.deliver(realtimeAnnouncement(third)).expect(200);
     await fake.sidebands.connection(third.realtimeId);
+  });
+
+  it('the dry run (POST /rules/evaluate) shows the rule fields and the accept as sent, tools declared', async () => {
+    await start();
+    const call = physicalCall();
+    const { body } = await admin('post', '/rules/evaluate')
+      .send({ sip_headers: call.sipHeaders, surfaces: ['live'] })
+      .expect(200);
+    expect(body.action).toMatchObject({
+      type: 'accept',
+      greeting:
+        'Thank you for calling Example Corp, [caller-supplied text: "+14155550123"]. How can I help?',
+      call_tools: ['lookup_order', 'transfer_call'],
+      transcripts: true,
+      transfer_targets: ['sip:desk@example.com'],
+    });
+    expect(body.surface).toBe('live');
+    expect(body.request.session).not.toHaveProperty('greeting');
+    expect(body.request.session.delegation.responses.tools.map((tool: Json) => tool.name)).toEqual([
+      'lookup_order',
+      'transfer_call',
+    ]);
+  });
+
+  it('without an API key (dry run) no sideband is opened; an operator message is recorded, not sent (202)', async () => {
+    await start({}, RULES, '');
+    const call = physicalCall();
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const record = await recordWhen(call.realtimeId, (r) => expect(r.status).toBe('dry_run'));
+    expect(record.sideband).toBeUndefined();
+    expect(record.answered_at).toBeUndefined();
+    const sent = await admin('post', `/calls/${call.realtimeId}/message`)
+      .send({ text: 'Hello' })
+      .expect(202);
+    expect(sent.body).toEqual({ call_id: call.realtimeId, action: 'message', dry_run: true });
+    await admin('post', '/calls/rtc_nobody/message').send({ text: 'Hello' }).expect(404);
+    await admin('post', `/calls/${call.realtimeId}/message`)
+      .send({ text: 'x'.repeat(4001) })
+      .expect(400);
+    expect(fake.sidebands.connections).toHaveLength(0);
+  });
+
+  it('a Realtime operator message is a system message item and a response', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    await sideband.waitFor((e) => e.type === 'response.create');
+    await admin('post', `/calls/${call.realtimeId}/message`)
+      .send({ text: 'The caller is a VIP.' })
+      .expect(200);
+    const item = await sideband.waitFor((e) => e.type === 'conversation.item.create');
+    expect(item.item).toEqual({
+      type: 'message',
+      role: 'system',
+      content: [{ type: 'input_text', text: 'The caller is a VIP.' }],
+    });
+    expect(sideband.received[sideband.received.indexOf(item) + 1]).toEqual({
+      type: 'response.create',
+    });
+    await admin('post', `/calls/${call.realtimeId}/hangup`).expect(200);
+    const record = await recordWhen(call.realtimeId, (r) => expect(r.ended).toBeDefined());
+    expect(record.ended).toMatchObject({ reason: 'we_hung_up', inferred: false });
   });
 
   it('shutdown closes the open sidebands cleanly and records it', async () => {
