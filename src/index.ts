@@ -46,14 +46,31 @@ export { CallsService } from './calls/calls.service';
 export { CALL_EVENTS, CALL_EVENT_TYPES } from './events/call-event-types';
 export type { CallEvent, CallEventData, CallEventType } from './events/call-event-types';
 export { RulesService } from './calls/rules/rules.service';
+// The call after it is answered: its sideband, and the tool runner it calls.
+export { SidebandService } from './calls/sideband/sideband.service';
+export type { SidebandOptions } from './calls/sideband/sideband.options';
+export { CALL_TOOL_RUNNER } from './calls/sideband/call-tool-runner';
+export type {
+  CallToolRunner,
+  ToolInvocation,
+  ToolRunnerContext,
+  ToolRunnerResult,
+} from './calls/sideband/call-tool-runner';
+export type { CallBehaviour } from './calls/rules/call-behaviour';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';
 export type { AcceptSessions, RenderedAction } from './calls/rules/route-action';
 export { deriveCallFacts } from './calls/sip/call-facts';
 export { CALL_STORE } from './calls/store/call-store';
 export type {
+  CallEnding,
+  CallEndReason,
   CallRecord,
   CallRecordPatch,
+  SidebandState,
+  ToolCallRecord,
+  TranscriptTurn,
+  TransferRecord,
   CallStore,
   ClaimResult,
   SurfaceArrival,

@@ -1,9 +1,9 @@
 import { Injectable, Module } from '@nestjs/common';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import type { SidebandOptions } from '../src/calls/sideband/sideband.options';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
@@ -469,6 +469,28 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
     await admin('post', `/calls/${call.realtimeId}/hangup`).expect(200);
     const record = await recordWhen(call.realtimeId, (r) => expect(r.ended).toBeDefined());
     expect(record.ended).toMatchObject({ reason: 'we_hung_up', inferred: false });
+  });
+
+  it("the README's rule example is the rule these tests run, and its message example is answered as it says", async () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The call after it is answered'));
+    expect(parse(/```yaml\n([\s\S]*?)```/.exec(section)![1])).toEqual(RULES);
+    const [, body, answer] = /```sh\ncurl .*?\/message \\\n\s+-d '(.*)'\n# (.*)\n```/.exec(
+      section,
+    )!;
+
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    await (
+      await fake.sidebands.connection(call.realtimeId)
+    ).waitFor((e) => e.type === 'response.create');
+    const sent = await admin('post', `/calls/${call.realtimeId}/message`)
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(200);
+    expect(sent.body).toEqual(JSON.parse(answer.replace('rtc_123', call.realtimeId)));
   });
 
   it('shutdown closes the open sidebands cleanly and records it', async () => {
