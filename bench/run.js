@@ -6,6 +6,7 @@ const { benchServer } = require('./http');
 const { benchRules } = require('./rules');
 const { benchCallLatency } = require('./call-latency');
 const { benchFanout } = require('./fanout');
+const { benchSidebands } = require('./sidebands');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -66,8 +67,8 @@ async function runServers(servers) {
 
 async function main() {
   const only = process.argv[2];
-  if (only && !['webhooks', 'calls', 'stream'].includes(only))
-    throw new Error('usage: npm run bench [-- webhooks|calls|stream]');
+  if (only && !['webhooks', 'calls', 'stream', 'sidebands'].includes(only))
+    throw new Error('usage: npm run bench [-- webhooks|calls|stream|sidebands]');
   console.log(
     `node ${process.version}, ${require('node:os').cpus().length} cores; ${SECONDS} s per server, ${CONNECTIONS} connections\n`,
   );
@@ -75,6 +76,28 @@ async function main() {
   if (!only || only === 'webhooks') await webhooks();
   if (!only || only === 'calls') await calls();
   if (!only || only === 'stream') await stream();
+  if (!only || only === 'sidebands') await sidebands();
+}
+
+async function sidebands() {
+  const calls = Number(process.env.BENCH_SIDEBAND_CALLS || 1000);
+  const seconds = Number(process.env.BENCH_SIDEBAND_SECONDS || 30);
+  console.log(
+    `\nAnswered calls with live sidebands: ${calls} Live calls at once against a fake OpenAI, each speaking (a transcript delta every 400 ms) and calling a tool once a minute, for ${seconds} s`,
+  );
+  const r = await benchSidebands({ calls, seconds });
+  console.log(
+    `  ${r.sidebands}/${r.calls} sidebands open, ${fmt(r.deltas)} transcript deltas, ${r.toolCalls} function calls (${r.duplicates} answered twice)`,
+  );
+  console.log(
+    `  memory: ${fmt(r.memoryPerCallKiB, 1)} KiB per call (RSS ${fmt(r.rssBeforeMiB)} MiB before, ${fmt(r.rssWithMiB)} MiB with the calls)`,
+  );
+  console.log(
+    `  function call -> output: p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms, max ${fmt(r.maxMs, 1)} ms (aim: p99 under 20 ms plus the handler's own time; no handler here)`,
+  );
+  console.log(`  CPU: ${fmt(r.cpuShare * 100, 1)}% of one core during the steady phase`);
+  if (r.sidebands < r.calls || r.duplicates > 0)
+    throw new Error(`${r.sidebands} of ${r.calls} sidebands, ${r.duplicates} outputs sent twice`);
 }
 
 async function stream() {
