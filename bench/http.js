@@ -21,6 +21,7 @@ function startProcess(file, env = {}) {
         child.stdout.resume();
         resolve({
           port: Number(match[1]),
+          pid: child.pid,
           stop: async () => {
             if (child.exitCode !== null) return;
             const exited = new Promise((r) => child.once('exit', r));

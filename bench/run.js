@@ -86,6 +86,8 @@ async function sidebands() {
     `\nAnswered calls with live sidebands: ${calls} Live calls at once against a fake OpenAI, each speaking (a transcript delta every 400 ms) and calling a tool once a minute, for ${seconds} s`,
   );
   const r = await benchSidebands({ calls, seconds });
+  const normal = await benchSidebands({ calls, seconds, env: { STORE_SYNCHRONOUS: 'normal' } });
+  const floor = await benchSidebands({ calls, seconds, target: 'floor' });
   console.log(
     `  ${r.sidebands}/${r.calls} sidebands open, ${fmt(r.deltas)} transcript deltas, ${r.toolCalls} function calls (${r.duplicates} answered twice)`,
   );
@@ -95,7 +97,15 @@ async function sidebands() {
   console.log(
     `  function call -> output: p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms, max ${fmt(r.maxMs, 1)} ms (aim: p99 under 20 ms plus the handler's own time; no handler here)`,
   );
-  console.log(`  CPU: ${fmt(r.cpuShare * 100, 1)}% of one core during the steady phase`);
+  console.log(
+    `  with STORE_SYNCHRONOUS=normal (no fsync per commit): p50 ${fmt(normal.p50Ms, 2)} ms, p99 ${fmt(normal.p99Ms, 2)} ms, ${fmt(normal.memoryPerCallKiB, 1)} KiB per call, CPU ${fmt(normal.cpuShare * 100, 1)}%`,
+  );
+  console.log(
+    `  floor (a bare ws client answering at once): p50 ${fmt(floor.p50Ms, 2)} ms, p99 ${fmt(floor.p99Ms, 2)} ms; Switchboard p99 - floor p99 = ${fmt(r.p99Ms - floor.p99Ms, 2)} ms`,
+  );
+  console.log(
+    `  CPU: ${fmt(r.cpuShare * 100, 1)}% of one core during the steady phase (floor ${fmt(floor.cpuShare * 100, 1)}%)`,
+  );
   if (r.sidebands < r.calls || r.duplicates > 0)
     throw new Error(`${r.sidebands} of ${r.calls} sidebands, ${r.duplicates} outputs sent twice`);
 }

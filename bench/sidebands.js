@@ -12,6 +12,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { WebSocketServer } = require('ws');
 const { sign, twinCallBodies } = require('./deliveries');
+const { startProcess } = require('./http');
 const { startService } = require('./service');
 
 const ACCEPT = /^\/v1\/live\/sessions\/([^/]+)\/accept$/;
@@ -85,28 +86,42 @@ async function until(check, timeoutMs, what) {
   }
 }
 
-async function benchSidebands({ calls = 1000, seconds = 30, rate = 200, env = {} } = {}) {
+/**
+ * `target`: `switchboard` (dist/main.js answering the calls) or `floor` (a bare WebSocket client
+ * process holding the same sidebands: bench/servers/sideband-floor.js), measured the same way.
+ */
+async function benchSidebands({
+  calls = 1000,
+  seconds = 30,
+  rate = 200,
+  env = {},
+  target = 'switchboard',
+} = {}) {
   const fake = await fakeOpenAI();
   const rulesDir = mkdtempSync(join(tmpdir(), 'sidebands-rules-'));
   const rulesFile = join(rulesDir, 'rules.yaml');
   writeFileSync(rulesFile, RULES);
-  const server = await startService(
-    {
-      OPENAI_API_KEY: 'sk-bench',
-      OPENAI_BASE_URL: `http://127.0.0.1:${fake.http.address().port}/v1`,
-      SIDEBAND_MAX_CALLS: String(calls),
-      RULES_FILE: rulesFile,
-      ...env,
-    },
-    { name: 'sidebands' },
-  );
-  const pid = server.child.pid;
+  const fakeURL = `http://127.0.0.1:${fake.http.address().port}`;
+  const server =
+    target === 'floor'
+      ? await startProcess('sideband-floor.js', { FAKE_URL: fakeURL, CALLS: String(calls) })
+      : await startService(
+          {
+            OPENAI_API_KEY: 'sk-bench',
+            OPENAI_BASE_URL: `${fakeURL}/v1`,
+            SIDEBAND_MAX_CALLS: String(calls),
+            RULES_FILE: rulesFile,
+            ...env,
+          },
+          { name: 'sidebands' },
+        );
+  const pid = server.pid ?? server.child.pid;
   const timers = [];
   try {
     await sleep(1000);
     const rssBefore = rssBytes(pid);
     const ids = Array.from({ length: calls }, (_, n) => `live_bench_${n}`);
-    for (let n = 0; n < calls; n++) {
+    for (let n = 0; n < calls && target !== 'floor'; n++) {
       const [, live] = twinCallBodies({ liveId: ids[n] });
       const delivery = sign(live);
       void fetch(`http://127.0.0.1:${server.port}/webhooks/openai`, {
