@@ -9,6 +9,10 @@ export type SessionFields = Pick<
   'answered_at' | 'sideband' | 'transcript' | 'tool_calls' | 'dtmf' | 'transfers' | 'ended'
 >;
 
+/** Fields whose writes may wait a little (see `change`). */
+const LAZY_FIELDS: ReadonlySet<keyof SessionFields> = new Set(['transcript', 'dtmf']);
+export const LAZY_WRITE_MS = 1000;
+
 type Publish = (type: CallEventType, data: object) => Promise<void>;
 
 /**
@@ -25,6 +29,7 @@ export class CallJournal {
   private readonly dirty = new Set<keyof SessionFields>();
   private writing: Promise<void> = Promise.resolve();
   private writeQueued = false;
+  private lazyTimer?: NodeJS.Timeout;
   private events: Promise<void> = Promise.resolve();
 
   constructor(
@@ -38,12 +43,30 @@ export class CallJournal {
     return this.fields;
   }
 
-  /** Sets fields (arrays are replaced whole: pass the new array) and writes them soon. */
+  /**
+   * Sets fields (arrays are replaced whole: pass the new array) and writes them: at once, or,
+   * for what is only said or keyed (transcript turns, DTMF), within `LAZY_WRITE_MS` together
+   * with whatever else changed by then. Each record write rewrites the call's document, and a
+   * thousand calls talking at once would otherwise rewrite a thousand growing documents a few
+   * times a second; the events (`call.transcript`, `call.dtmf`) still go out at once.
+   */
   change(fields: SessionFields): void {
+    let urgent = false;
     for (const key of Object.keys(fields) as (keyof SessionFields)[]) {
       (this.fields as Record<string, unknown>)[key] = fields[key];
       this.dirty.add(key);
+      if (!LAZY_FIELDS.has(key)) urgent = true;
     }
+    if (urgent) this.writeSoon();
+    else if (!this.lazyTimer) {
+      this.lazyTimer = setTimeout(() => this.writeSoon(), LAZY_WRITE_MS);
+      this.lazyTimer.unref();
+    }
+  }
+
+  private writeSoon(): void {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
     if (this.writeQueued) return;
     this.writeQueued = true;
     this.writing = this.writing.then(() => this.write());
@@ -66,6 +89,7 @@ export class CallJournal {
 
   /** Resolves once every change and event so far is written. */
   async settled(): Promise<void> {
+    if (this.lazyTimer) this.writeSoon();
     await this.writing;
     await this.events;
   }
