@@ -315,6 +315,36 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
     expect(record.ended).toMatchObject({ reason: 'connection_lost', inferred: true });
   });
 
+  it('a tool that fails, and a tool the rule does not offer, give the model a clear output and an event', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    const outputOf = (id: string) =>
+      sideband.waitFor((e) => e.type === 'conversation.item.create' && e.item.call_id === id);
+    sideband.send(realtimeEvents.functionCall('fc_bad', 'lookup_order', {}));
+    expect(JSON.parse((await outputOf('fc_bad')).item.output)).toEqual({
+      error: 'order_id is required',
+    });
+    sideband.send(realtimeEvents.functionCall('fc_nope', 'delete_account', {}));
+    expect(JSON.parse((await outputOf('fc_nope')).item.output)).toEqual({
+      error: 'unknown_tool',
+      message: 'the tool delete_account is not offered on this call',
+    });
+    const record = await recordWhen(call.realtimeId, (r) =>
+      expect(r.tool_calls?.map((c: Json) => c.outcome)).toEqual(['error', 'unknown_tool']),
+    );
+    expect(record.tool_calls[1]).toMatchObject({ name: 'delete_account', arguments: {} });
+    await eventually(() =>
+      expect(
+        streamed(call.realtimeId)
+          .filter((e) => e.type === 'call.tool_called')
+          .map((e) => (e as Json).outcome),
+      ).toEqual(['error', 'unknown_tool']),
+    );
+  });
+
   it('an error event is recorded on the sideband, and the call goes on', async () => {
     await start();
     const call = physicalCall();

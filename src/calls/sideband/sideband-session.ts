@@ -146,10 +146,16 @@ export class SidebandSession {
 
   private connect(): void {
     const { protocol, apiKey, baseURL } = this.deps;
-    const socket = new WebSocket(protocol.url(baseURL, this.call.surface_call_id), {
-      headers: { Authorization: `Bearer ${apiKey}` },
-      handshakeTimeout: this.deps.options.connectTimeoutMs,
-    });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(protocol.url(baseURL, this.call.surface_call_id), {
+        headers: { Authorization: `Bearer ${apiKey}` },
+        handshakeTimeout: this.deps.options.connectTimeoutMs,
+      });
+    } catch (error) {
+      // A base URL no WebSocket can reach: nothing to retry.
+      return this.end('unknown', true, `no sideband: ${(error as Error).message}`);
+    }
     this.socket = socket;
     let refusedWith: number | undefined;
     socket.on('open', () => this.opened());
@@ -204,7 +210,11 @@ export class SidebandSession {
       case 'transcript_delta':
         return this.turnPiece(event.speaker, event.text, event.key);
       case 'function_call':
-        void this.runTool(event.tool_call_id, event.name, event.arguments);
+        this.runTool(event.tool_call_id, event.name, event.arguments).catch((error: unknown) =>
+          this.logger.error(
+            `call ${this.call.call_id}: function call ${event.tool_call_id} failed: ${(error as Error).message}`,
+          ),
+        );
         return;
       case 'dtmf': {
         const digits = this.deps.redact(event.digits);
