@@ -52,6 +52,7 @@ export class AppModule {
           redactCallerIds: config.logRedactSip,
           twinWaitMs: config.twinWaitMs,
           sideband: { maxCalls: config.sidebandMaxCalls },
+          toolTimeoutMs: config.callToolTimeoutMs,
           maxBodyBytes: config.maxBodyBytes,
           bodyTimeoutMs: config.bodyTimeoutMs,
         }),

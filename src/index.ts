@@ -45,17 +45,30 @@ export type { CallControlOptions } from './calls/control/call-control.client';
 export { CallsService } from './calls/calls.service';
 export { CALL_EVENTS, CALL_EVENT_TYPES } from './events/call-event-types';
 export type { CallEvent, CallEventData, CallEventType } from './events/call-event-types';
+export { CallTool } from './calls/tools/call-tool.decorator';
+export type { CallToolOptions, CallToolMethod } from './calls/tools/call-tool.decorator';
+export { ToolParam } from './calls/tools/tool-param.decorator';
+export type { ToolParamOptions } from './calls/tools/tool-param.decorator';
+export { CallToolError, CallToolDefinitionError } from './calls/tools/call-tool-error';
+export { CallToolsService } from './calls/tools/call-tools.service';
+export { DEFAULT_TOOL_TIMEOUT_MS } from './calls/tools/tool-timeout';
+export { CALL_TOOL_RUNNER } from './calls/tools/call-tool-runner';
+export type {
+  CallToolContext,
+  CallToolDeclaration,
+  CallToolInvocation,
+  CallToolRunContext,
+  CallToolRunner,
+  ToolRunOutcome,
+  ToolRunResult,
+} from './calls/tools/call-tool-runner';
+export { toolParametersOf } from './calls/tools/tool-schema';
+export type { JsonSchema } from './calls/tools/tool-schema';
+export { TransferCallArgs, EndCallArgs } from './calls/tools/builtin/call-control-tools.dto';
 export { RulesService } from './calls/rules/rules.service';
 // The call after it is answered: its sideband, and the tool runner it calls.
 export { SidebandService } from './calls/sideband/sideband.service';
 export type { SidebandOptions } from './calls/sideband/sideband.options';
-export { CALL_TOOL_RUNNER } from './calls/sideband/call-tool-runner';
-export type {
-  CallToolRunner,
-  ToolInvocation,
-  ToolRunnerContext,
-  ToolRunnerResult,
-} from './calls/sideband/call-tool-runner';
 export type { CallBehaviour } from './calls/rules/call-behaviour';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';

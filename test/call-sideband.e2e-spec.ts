@@ -14,7 +14,7 @@ import { FakeOpenAI } from './support/fake-openai';
 import { liveEvents, realtimeEvents, Json } from './support/fake-sideband';
 import { TestStreamClient } from './support/stream-client';
 import { createTestApp, eventually, TestApp } from './support/test-app';
-import { OrderDesk, TestToolsModule } from './support/test-tool-runner';
+import { OrderDesk, OrderToolsModule } from './support/order-tools';
 import { liveAnnouncement, physicalCall, realtimeAnnouncement } from './support/twin-calls';
 
 const ADMIN = 'sideband-admin-token';
@@ -78,7 +78,7 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
           },
           sideband: { reconnectBaseMs: 20, reconnectWindowMs: 3000, turnIdleMs: 5000, ...sideband },
         }),
-        TestToolsModule,
+        OrderToolsModule,
       ],
       providers: [CallEndings],
     })
@@ -324,24 +324,32 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
     const outputOf = (id: string) =>
       sideband.waitFor((e) => e.type === 'conversation.item.create' && e.item.call_id === id);
     sideband.send(realtimeEvents.functionCall('fc_bad', 'lookup_order', {}));
-    expect(JSON.parse((await outputOf('fc_bad')).item.output)).toEqual({
-      error: 'order_id is required',
+    expect(JSON.parse((await outputOf('fc_bad')).item.output)).toMatchObject({
+      error: 'invalid_arguments',
+    });
+    sideband.send(realtimeEvents.functionCall('fc_fail', 'lookup_order', { order_id: 'FAIL' }));
+    expect(JSON.parse((await outputOf('fc_fail')).item.output)).toEqual({
+      error: 'tool_failed',
+      message: 'the order system is down',
     });
     sideband.send(realtimeEvents.functionCall('fc_nope', 'delete_account', {}));
-    expect(JSON.parse((await outputOf('fc_nope')).item.output)).toEqual({
+    expect(JSON.parse((await outputOf('fc_nope')).item.output)).toMatchObject({
       error: 'unknown_tool',
-      message: 'the tool delete_account is not offered on this call',
     });
     const record = await recordWhen(call.realtimeId, (r) =>
-      expect(r.tool_calls?.map((c: Json) => c.outcome)).toEqual(['error', 'unknown_tool']),
+      expect(r.tool_calls?.map((c: Json) => c.outcome)).toEqual([
+        'invalid_arguments',
+        'error',
+        'unknown_tool',
+      ]),
     );
-    expect(record.tool_calls[1]).toMatchObject({ name: 'delete_account', arguments: {} });
+    expect(record.tool_calls[2]).toMatchObject({ name: 'delete_account', arguments: {} });
     await eventually(() =>
       expect(
         streamed(call.realtimeId)
           .filter((e) => e.type === 'call.tool_called')
           .map((e) => (e as Json).outcome),
-      ).toEqual(['error', 'unknown_tool']),
+      ).toEqual(['invalid_arguments', 'error', 'unknown_tool']),
     );
   });
 

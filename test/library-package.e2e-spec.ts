@@ -159,6 +159,44 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
             { batch: event.data.id, instanceOfExportedClass: true },
           ]);
         }, 10_000);
+
+        // The app's @CallTool, found, described and run on its own class-validator (0.14).
+        await eventually(() => expect(host.tools()).toBeDefined(), 10_000);
+        expect(host.tools()).toEqual({
+          declarations: [
+            {
+              type: 'function',
+              name: 'lookup_order',
+              description: 'Finds an order by its number',
+              parameters: {
+                type: 'object',
+                properties: {
+                  order_id: {
+                    description: 'The order number, e.g. A1234',
+                    type: 'string',
+                    pattern: '^A\\d{4}$',
+                  },
+                },
+                required: ['order_id'],
+                additionalProperties: false,
+              },
+            },
+            expect.objectContaining({ type: 'function', name: 'end_call' }),
+          ],
+          ok: {
+            outcome: 'ok',
+            output: '{"order_id":"A1234","status":"shipped","call":"rtc_tools"}',
+            duration_ms: expect.any(Number),
+          },
+          invalid: {
+            outcome: 'invalid_arguments',
+            output: JSON.stringify({
+              error: 'invalid_arguments',
+              problems: ['order_id must match /^A\\d{4}$/ regular expression'],
+            }),
+            duration_ms: expect.any(Number),
+          },
+        });
       } finally {
         stream.close();
       }
@@ -302,6 +340,8 @@ interface HostApp {
   port: number;
   /** What the app's handler reported, in order. */
   handled(): Record<string, unknown>[];
+  /** What the app reported of its call tools (with calls on), once it has. */
+  tools(): Record<string, unknown> | undefined;
 }
 
 /** The compiled host app in a child process, as `node dist/main.js`. */
@@ -324,6 +364,10 @@ async function startHostApp(
       [...output.text.matchAll(/^handled (.*)$/gm)].map(
         (line) => JSON.parse(line[1]) as Record<string, unknown>,
       ),
+    tools: () => {
+      const line = /^tools (.*)$/m.exec(output.text);
+      return line ? (JSON.parse(line[1]) as Record<string, unknown>) : undefined;
+    },
   };
 }
 

@@ -64,27 +64,30 @@ export class CallOutcomes {
     }
   }
 
-  /** An operator's hangup or transfer was answered (or not sent, in a dry run). */
+  /** An operator's (or a call tool's) hangup or transfer was answered (or not sent, in a dry run). */
   operated(
     callId: string,
     surface: SurfaceName,
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
     outcome: ControlOutcome | undefined,
+    asker: { by: 'operator' | 'tool'; reason?: string } = { by: 'operator' },
   ): void {
+    const { by, reason } = asker;
     this.observe(request.type, statusOf(outcome), outcome);
     if (!outcome || outcome.ok) {
       const type = request.type === 'hangup' ? CALL_EVENTS.hungUp : CALL_EVENTS.referred;
       void this.publish(type, {
         call_id: callId,
-        by: 'operator',
+        by,
         ...request,
+        ...(reason ? { reason } : {}),
         surface,
         dry_run: !outcome,
       });
     } else {
       void this.publish(CALL_EVENTS.actionFailed, {
         call_id: callId,
-        by: 'operator',
+        by,
         action: request.type,
         surface,
         ...outcome,

@@ -5,6 +5,7 @@ import {
   NestModule,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { join } from 'node:path';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../common/http/body-limits';
 import { jsonBody } from '../common/http/json-body';
@@ -25,13 +26,18 @@ import { RulesService } from './rules/rules.service';
 import { CALL_STORE, CallStore } from './store/call-store';
 import { SqliteCallStore } from './store/sqlite-call-store';
 import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.service';
+import { CallControlTools } from './tools/builtin/call-control.tools';
+import { CALL_TOOL_RUNNER } from './tools/call-tool-runner';
+import { CallToolRegistry } from './tools/call-tool.registry';
+import { CallToolsService } from './tools/call-tools.service';
 
 /**
  * Routes `realtime.call.incoming` by SIP-header rules and carries the decision out through
- * OpenAI's call control. Needs `WebhooksModule` in the same app (it publishes call lifecycle
+ * OpenAI's call control; runs the `@CallTool` handlers the model calls (`CallToolsService`). Needs `WebhooksModule` in the same app (it publishes call lifecycle
  * events through it and registers its handler with `@OnWebhookEvent`).
  */
 @Module({
+  imports: [DiscoveryModule],
   controllers: [RulesController, CallsController],
   providers: [
     {
@@ -57,8 +63,20 @@ import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.servi
     RulesService,
     SidebandService,
     CallsService,
+    // Tools as Nest handlers: every @CallTool in the app, the built-in ones among them.
+    CallToolRegistry,
+    CallToolsService,
+    { provide: CALL_TOOL_RUNNER, useExisting: CallToolsService },
+    CallControlTools,
   ],
-  exports: [RulesService, CallsService, SidebandService, CALL_STORE],
+  exports: [
+    RulesService,
+    CallsService,
+    SidebandService,
+    CALL_STORE,
+    CallToolsService,
+    CALL_TOOL_RUNNER,
+  ],
 })
 export class CallsModule
   extends ConfigurableCallsModule

@@ -43,6 +43,12 @@ export interface CallsModuleOptions {
    * DTMF, transfers, the end), at most `maxCalls` at once. Needs `callControl.apiKey`.
    */
   sideband?: SidebandOptions;
+  /**
+   * How long a `@CallTool` handler may run before the model is told it timed out and the
+   * handler's `ctx.signal` aborts; a tool's own `timeoutMs` overrides it. Default 10,000 ms
+   * (`CALL_TOOL_TIMEOUT_MS` in the service).
+   */
+  toolTimeoutMs?: number;
   /** Mask caller and called numbers in log lines (keep the last four characters). */
   redactCallerIds?: boolean;
   /** Clock for time windows, injectable for tests. */

@@ -289,10 +289,14 @@ export class CallsService {
     this.logger.warn(`call ${record.call_id} was already routed; event ${eventId} ignored`);
   }
 
-  /** An operator's hangup or transfer of a live call, on the surface that answered it. */
+  /**
+   * An operator's hangup or transfer of a live call, on the surface that answered it. The
+   * built-in call tools (`transfer_call`, `end_call`) take the same path, as `by: 'tool'`.
+   */
   async operatorAction(
     id: string,
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
+    asker: { by: 'operator' | 'tool'; reason?: string } = { by: 'operator' },
   ): Promise<{ record: CallRecord; outcome: ControlOutcome | undefined } | undefined> {
     const existing = await this.store.get(id);
     if (!existing) return undefined;
@@ -307,10 +311,12 @@ export class CallsService {
       at: new Date().toISOString(),
       surface,
       outcome: outcome ?? { dry_run: true },
+      ...(asker.by === 'tool' ? { by: 'tool' as const } : {}),
+      ...(asker.reason ? { reason: asker.reason } : {}),
     });
     if (!record) return undefined;
-    this.outcomes.operated(callId, surface, request, outcome);
-    this.sidebands?.noteAction(callId, request, outcome);
+    this.outcomes.operated(callId, surface, request, outcome, asker);
+    this.sidebands?.noteAction(callId, request, outcome, asker.by);
     return { record, outcome };
   }
 

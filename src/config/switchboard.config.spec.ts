@@ -102,6 +102,15 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads how long a call tool may run, 10,000 ms unless CALL_TOOL_TIMEOUT_MS says otherwise', () => {
+    const env = { NODE_ENV: 'production', OPENAI_WEBHOOK_SECRET: SECRET };
+    expect(loadConfig(env).callToolTimeoutMs).toBe(10_000);
+    expect(loadConfig({ ...env, CALL_TOOL_TIMEOUT_MS: '2500' }).callToolTimeoutMs).toBe(2500);
+    expect(() => loadConfig({ ...env, CALL_TOOL_TIMEOUT_MS: '0' })).toThrow(
+      'CALL_TOOL_TIMEOUT_MS must be between 1 and 600000, got 0',
+    );
+  });
+
   it('reads how long a decision waits for its twin, 300 ms unless TWIN_WAIT_MS says otherwise', () => {
     const env = { OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir };
     expect(loadConfig(env).twinWaitMs).toBe(300);

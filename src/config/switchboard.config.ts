@@ -6,6 +6,7 @@ import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 import { DEFAULT_TWIN_WAIT_MS, MAX_TWIN_WAIT_MS } from '../calls/twins/twin-wait';
 import { MAX_SIDEBAND_CALLS, SIDEBAND_DEFAULTS } from '../calls/sideband/sideband.options';
+import { DEFAULT_TOOL_TIMEOUT_MS } from '../calls/tools/tool-timeout';
 import {
   DEV_ADMIN_TOKEN_FILE,
   DEV_SECRET_FILE,
@@ -47,6 +48,8 @@ export interface SwitchboardConfig {
   twinWaitMs: number;
   /** Sidebands (the call after it is answered) open at once on this instance. */
   sidebandMaxCalls: number;
+  /** How long a `@CallTool` handler may run before the model is told it timed out. */
+  callToolTimeoutMs: number;
   maxBodyBytes: number;
   /** A request body not arrived whole this long after its headers is refused with 408. */
   bodyTimeoutMs: number;
@@ -116,6 +119,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       SIDEBAND_DEFAULTS.maxCalls,
       0,
       MAX_SIDEBAND_CALLS,
+    ),
+    callToolTimeoutMs: integer(
+      'CALL_TOOL_TIMEOUT_MS',
+      env.CALL_TOOL_TIMEOUT_MS,
+      DEFAULT_TOOL_TIMEOUT_MS,
+      1,
+      600_000,
     ),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024, 1, 64 * 1024 * 1024),
     bodyTimeoutMs: integer('BODY_TIMEOUT_MS', env.BODY_TIMEOUT_MS, 10_000, 100, 600_000),

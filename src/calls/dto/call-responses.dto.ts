@@ -180,6 +180,15 @@ export class OperatorActionDto implements OperatorAction {
     oneOf: [{ $ref: getSchemaPath(ControlOutcomeDto) }, { $ref: getSchemaPath(DryRunOutcomeDto) }],
   })
   outcome!: ControlOutcomeDto | DryRunOutcomeDto;
+
+  @ApiPropertyOptional({
+    enum: ['tool'],
+    description: 'absent for an operator; `tool` when the model called transfer_call or end_call',
+  })
+  by?: 'tool';
+
+  @ApiPropertyOptional({ description: "the model's reason, for the built-in call tools" })
+  reason?: string;
 }
 
 /** One surface's announcement of the call. */

@@ -9,11 +9,10 @@ import type {
   ToolCallRecord,
   TransferRecord,
 } from '../store/call-store';
-import type { CallToolRunner, ToolRunnerResult } from './call-tool-runner';
+import type { CallToolRunner, ToolRunResult } from '../tools/call-tool-runner';
 import type { CallJournal } from './call-journal';
 import type { SidebandOptions } from './sideband.options';
 import type { ClientEvent, SidebandEvent, SidebandProtocol } from './sideband-protocol';
-import { toolScope } from './tool-scope';
 
 /** The answered call a session belongs to, as the decision and the announcement said. */
 export interface AnsweredCall {
@@ -331,16 +330,15 @@ export class SidebandSession {
     this.send(this.deps.protocol.toolOutput(toolCallId, result.output));
   }
 
-  private async execute(toolCallId: string, name: string, args: string): Promise<ToolRunnerResult> {
-    const offered = this.call.behaviour.call_tools ?? [];
+  private async execute(toolCallId: string, name: string, args: string): Promise<ToolRunResult> {
     const runner = this.deps.runner;
-    if (!offered.includes(name) || !runner?.has(name)) {
-      const why = offered.includes(name)
-        ? 'has no handler in this application'
-        : 'is not offered on this call';
+    if (!runner) {
       return {
         outcome: 'unknown_tool',
-        output: JSON.stringify({ error: 'unknown_tool', message: `the tool ${name} ${why}` }),
+        output: JSON.stringify({
+          error: 'unknown_tool',
+          message: `the tool ${name} has no handler in this application`,
+        }),
         duration_ms: 0,
       };
     }
@@ -348,20 +346,22 @@ export class SidebandSession {
     this.running.set(toolCallId, controller);
     const started = Date.now();
     try {
-      const context = {
-        call_id: this.call.call_id,
-        surface: this.surface,
-        surface_call_id: this.call.surface_call_id,
-        from: this.call.from,
-        to: this.call.to,
-        sip_headers: this.call.sip_headers,
-        rule: this.call.rule,
-        transfer_targets: this.call.behaviour.transfer_targets ?? [],
-        tool_call_id: toolCallId,
-        signal: controller.signal,
-      };
-      return await toolScope.run({ call_id: this.call.call_id, tool_call_id: toolCallId }, () =>
-        runner.run({ tool_call_id: toolCallId, name, arguments: args }, context),
+      // The runner validates, times out, refuses tools the rule does not offer, runs once.
+      return await runner.run(
+        { tool_call_id: toolCallId, name, arguments: args },
+        {
+          call_id: this.call.call_id,
+          surface: this.surface,
+          surface_call_id: this.call.surface_call_id,
+          from: this.call.from,
+          to: this.call.to,
+          sip_headers: this.call.sip_headers,
+          rule: this.call.rule,
+          transfer_targets: this.call.behaviour.transfer_targets ?? [],
+          tool_call_id: toolCallId,
+          signal: controller.signal,
+          offered: this.call.behaviour.call_tools ?? [],
+        },
       );
     } catch (error) {
       // The runner promises not to throw; should it anyway, the model still gets an answer.

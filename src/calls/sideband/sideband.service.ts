@@ -10,13 +10,12 @@ import { addressPart, CallFacts } from '../sip/call-facts';
 import { CALL_STORE, CallRecord, CallStore, ControlOutcome } from '../store/call-store';
 import type { ControlRequest } from '../surfaces/call-surface';
 import type { SurfaceName } from '../surfaces/surface-name';
-import { CALL_TOOL_RUNNER, CallToolRunner } from './call-tool-runner';
+import { CALL_TOOL_RUNNER, CallToolRunner } from '../tools/call-tool-runner';
 import { CallJournal } from './call-journal';
 import { liveProtocol } from './live.protocol';
 import { realtimeProtocol } from './realtime.protocol';
 import { SIDEBAND_DEFAULTS } from './sideband.options';
 import { SidebandSession } from './sideband-session';
-import { toolScope } from './tool-scope';
 import { redactNumbers } from './transcript-redaction';
 
 const PROTOCOLS = { realtime: realtimeProtocol, live: liveProtocol };
@@ -172,9 +171,9 @@ export class SidebandService {
     callId: string,
     request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
     outcome: ControlOutcome | undefined,
+    by: 'operator' | 'tool' = 'operator',
   ): void {
     const session = this.sessions.get(callId) ?? this.ended.get(callId);
-    const by = toolScope.getStore()?.call_id === callId ? ('tool' as const) : ('operator' as const);
     if (!session || !outcome) return;
     if (request.type === 'refer') {
       session.noteTransfer({

@@ -41,6 +41,10 @@ export interface OperatorAction {
   /** The surface it was sent to: the one that answered the call. */
   surface?: SurfaceName;
   outcome: ControlOutcome | { dry_run: true };
+  /** Who asked: absent for an operator (the admin API), `tool` for the built-in call tools. */
+  by?: 'tool';
+  /** Why, when the asker said (the model's `reason` argument of `transfer_call`/`end_call`). */
+  reason?: string;
 }
 
 /** One surface's announcement of the call: its id there, and when and how it arrived. */
