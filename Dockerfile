@@ -20,6 +20,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+COPY console ./console
+COPY scripts/build-console.js ./scripts/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: production dependencies and the build output only, as a non-root user

@@ -11,5 +11,13 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '.*\\.spec\\.ts$' },
     { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '.*\\.e2e-spec\\.ts$' },
+    // The call console's browser code: its pure parts (state, timeline, JSON lines), under Node.
+    {
+      ...common,
+      displayName: 'console',
+      rootDir: 'console',
+      testRegex: '.*\\.spec\\.ts$',
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../tsconfig.json' }] },
+    },
   ],
 };

@@ -33,6 +33,7 @@ function announcements(n, twins) {
 /**
  * `target`: `switchboard` (dist/main.js with the production defaults and its seeded example
  * rules) or `floor`. `twins`: each call is announced on both surfaces at the same moment.
+ * `env`: settings of the service on top of the defaults (DATABASE_URL).
  */
 async function benchCallLatency({
   rate = 200,
@@ -40,6 +41,7 @@ async function benchCallLatency({
   warmupSeconds = 2,
   target = 'switchboard',
   twins = false,
+  env = {},
 } = {}) {
   const sentAt = new Map();
   const warmupCalls = rate * warmupSeconds;
@@ -60,7 +62,7 @@ async function benchCallLatency({
   const server =
     target === 'floor'
       ? await startProcess('latency-floor.js', { ...openai, OPENAI_WEBHOOK_SECRET: SECRET })
-      : await startService(openai);
+      : await startService({ ...env, ...openai });
   const { port } = server;
   try {
     // The first calls pay for JIT compilation and the first connection to OpenAI: they are

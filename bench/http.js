@@ -3,6 +3,7 @@ const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
 const { join } = require('node:path');
 const { sign, BODIES, twinsSource } = require('./deliveries');
+const { createSchema } = require('./postgres');
 const { startService } = require('./service');
 
 /** A baseline or helper server from bench/servers, announcing `LISTENING <port>`. */
@@ -90,21 +91,48 @@ async function load(port, { seconds, connections, kind, checkReplies }) {
  */
 async function benchServer(server, options) {
   const fake = server.fakeOpenAI ? await startProcess('fake-openai.js') : undefined;
-  const target = server.file
-    ? await startProcess(server.file)
-    : await startService({
-        ...server.service,
-        ...(fake
-          ? {
-              OPENAI_API_KEY: 'sk-bench',
-              OPENAI_BASE_URL: `http://127.0.0.1:${fake.port}/v1`,
-            }
-          : {}),
-      });
+  // `postgres: true`: the service on a PostgreSQL schema of its own (DATABASE_URL);
+  // `instances: n`: n services on it, the load's connections shared between them.
+  const schema = server.postgres ? await createSchema() : undefined;
+  const env = {
+    ...server.service,
+    ...(schema ? { DATABASE_URL: schema.url } : {}),
+    ...(fake
+      ? {
+          OPENAI_API_KEY: 'sk-bench',
+          OPENAI_BASE_URL: `http://127.0.0.1:${fake.port}/v1`,
+        }
+      : {}),
+  };
+  const targets = server.file
+    ? [await startProcess(server.file)]
+    : await Promise.all(Array.from({ length: server.instances ?? 1 }, () => startService(env)));
   const checkReplies = !server.file;
+  const loadAll = async (opts) => {
+    const connections = Math.max(1, Math.round(opts.connections / targets.length));
+    const results = await Promise.all(
+      targets.map((target) => load(target.port, { ...opts, connections })),
+    );
+    if (results.length === 1) return results[0];
+    // Rates add up; of the latencies, the worse instance's.
+    const sum = (key) => results.reduce((total, r) => total + r[key], 0);
+    const worst = (key) => Math.max(...results.map((r) => r[key]));
+    return {
+      ...results[0],
+      requestsPerSec: sum('requestsPerSec'),
+      p50Ms: worst('p50Ms'),
+      p99Ms: worst('p99Ms'),
+      non2xx: sum('non2xx'),
+      errors: sum('errors'),
+      total: sum('total'),
+      notFresh: sum('notFresh'),
+      issued: sum('issued'),
+      callsIssued: sum('callsIssued'),
+    };
+  };
   try {
-    const warmup = await load(target.port, { ...options, seconds: 2, checkReplies });
-    const result = await load(target.port, { ...options, checkReplies });
+    const warmup = await loadAll({ ...options, seconds: 2, checkReplies });
+    const result = await loadAll({ ...options, checkReplies });
     result.notFresh += warmup.notFresh;
     if (fake) {
       // Control requests go out after the 2xx: give the last ones a moment to arrive, then
@@ -123,8 +151,9 @@ async function benchServer(server, options) {
     }
     return result;
   } finally {
-    await target.stop();
+    await Promise.all(targets.map((target) => target.stop()));
     if (fake) await fake.stop();
+    await schema?.drop();
   }
 }
 

@@ -7,6 +7,8 @@ const { benchRules } = require('./rules');
 const { benchCallLatency } = require('./call-latency');
 const { benchFanout } = require('./fanout');
 const { benchSidebands } = require('./sidebands');
+const { BENCH_DATABASE_URL, createSchema } = require('./postgres');
+const { measureRoundTrips } = require('./pg-round-trips');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -67,8 +69,8 @@ async function runServers(servers) {
 
 async function main() {
   const only = process.argv[2];
-  if (only && !['webhooks', 'calls', 'stream', 'sidebands'].includes(only))
-    throw new Error('usage: npm run bench [-- webhooks|calls|stream|sidebands]');
+  if (only && !['webhooks', 'calls', 'stream', 'postgres', 'sidebands'].includes(only))
+    throw new Error('usage: npm run bench [-- webhooks|calls|stream|postgres|sidebands]');
   console.log(
     `node ${process.version}, ${require('node:os').cpus().length} cores; ${SECONDS} s per server, ${CONNECTIONS} connections\n`,
   );
@@ -76,7 +78,78 @@ async function main() {
   if (!only || only === 'webhooks') await webhooks();
   if (!only || only === 'calls') await calls();
   if (!only || only === 'stream') await stream();
+  if (only === 'postgres' || (!only && BENCH_DATABASE_URL)) await postgres();
+  else if (!only)
+    console.log('\nPostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
   if (!only || only === 'sidebands') await sidebands();
+}
+
+/**
+ * The service on PostgreSQL (DATABASE_URL, a schema of its own per server) against the same
+ * service on SQLite, in this run: one instance, two instances sharing the load, routed calls,
+ * and the call latency; then the database round trips per delivery, counted.
+ */
+async function postgres() {
+  if (!BENCH_DATABASE_URL) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL)');
+  const where = new URL(BENCH_DATABASE_URL);
+  console.log(
+    `\nPostgreSQL at ${where.hostname}:${where.port || 5432}${where.pathname}, HTTP as above: (a) and (e) on SQLite (measured now unless this run has)`,
+  );
+  await runServers([
+    PLAIN,
+    ['g', 'on PostgreSQL, one instance', { service: {}, postgres: true }, 'response'],
+    [
+      'h',
+      'on PostgreSQL, two instances (16 conn. each)',
+      { service: {}, postgres: true, instances: 2 },
+      'response',
+    ],
+    ROUTED,
+    ['i', 'calls routed, on PostgreSQL', { service: {}, postgres: true, fakeOpenAI: true }, 'call'],
+  ]);
+  console.log(
+    `\n  PostgreSQL/SQLite, one instance: g/a = ${ratio('g', 'a')} (aim >= 0.5)   two instances/one: h/g = ${ratio('h', 'g')}   routed calls: i/e = ${ratio('i', 'e')}`,
+  );
+
+  const rate = Number(process.env.BENCH_CALL_RATE || 200);
+  console.log(
+    `\nWebhook sent -> accept request at a fake OpenAI, ${rate} calls/s for ${SECONDS} s after a 2 s warm-up`,
+  );
+  const latency = [];
+  for (const [name, postgres] of [
+    ['Switchboard on SQLite', false],
+    ['Switchboard on PostgreSQL', true],
+  ]) {
+    const schema = postgres ? await createSchema() : undefined;
+    try {
+      const r = await benchCallLatency({
+        rate,
+        seconds: SECONDS,
+        env: schema ? { DATABASE_URL: schema.url } : {},
+      });
+      latency.push(r);
+      console.log(
+        `  ${name.padEnd(28)} ${r.accepted}/${r.total} accepted   p50 ${fmt(r.p50Ms, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms   max ${fmt(r.maxMs, 1)} ms`,
+      );
+      if (r.failed > 0 || r.accepted < r.total || r.duplicates > 0)
+        throw new Error(`${name}: ${r.failed} failed, ${r.accepted} of ${r.total} accepted`);
+    } finally {
+      await schema?.drop();
+    }
+  }
+  console.log(
+    `\n  call p99 PostgreSQL/SQLite: ${fmt(latency[1].p99Ms / latency[0].p99Ms, 2)}x (aim <= 2x)`,
+  );
+
+  console.log('\nDatabase round trips per delivery (counted at a relay; 32 deliveries at a time)');
+  for (const kind of ['response', 'call']) {
+    const r = await measureRoundTrips({ kind });
+    console.log(
+      `  ${kind === 'call' ? 'ringing call, routed' : 'plain event (response.completed)'}`.padEnd(
+        36,
+      ) + ` ${fmt(r.perEvent, 2)} round trips per delivery (${r.roundTrips} for ${r.count})`,
+    );
+  }
 }
 
 async function sidebands() {

@@ -23,6 +23,8 @@ cp "$root/package.json" "$root/package-lock.json" "$build/"
 (cd "$build" && npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3)
 cp "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/nest-cli.json" "$build/"
 cp -r "$root/src" "$build/src"
+cp -r "$root/console" "$build/console"
+mkdir -p "$build/scripts" && cp "$root/scripts/build-console.js" "$build/scripts/"
 (cd "$build" && npm run build && npm prune --omit=dev --no-audit --no-fund)
 
 echo "== runtime stage in $runtime"

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { CallsModule } from './calls/calls.module';
+import { ConsoleModule } from './console/console.module';
 import { SwitchboardConfig } from './config/switchboard.config';
 import { GenericModule } from './generic/generic.module';
 import { HealthModule } from './health/health.module';
@@ -47,6 +48,7 @@ export class AppModule {
           rulesFile: config.rulesFile,
           seedRulesFile: EXAMPLE_RULES_FILE,
           dataDir: config.dataDir,
+          databaseUrl: config.databaseUrl,
           synchronous: config.synchronous,
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
@@ -57,6 +59,7 @@ export class AppModule {
           bodyTimeoutMs: config.bodyTimeoutMs,
         }),
         HealthModule,
+        ConsoleModule,
       ],
     };
   }

@@ -98,3 +98,5 @@ export { EventStreamModule } from './stream/event-stream.module';
 export type { EventStreamOptions } from './stream/event-stream.options';
 export { MetricsModule } from './metrics/metrics.module';
 export { HealthModule } from './health/health.module';
+export { ConsoleModule } from './console/console.module';
+export type { ConsoleModuleOptions } from './console/console.module';

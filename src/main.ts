@@ -89,9 +89,11 @@ function announce(config: SwitchboardConfig, url: string): void {
   const logger = new NestLogger('Switchboard');
   const local = url.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const stores = config.databaseUrl
-    ? `events in PostgreSQL at ${describeTarget(config.databaseUrl)}, call records in ${config.dataDir}`
+    ? `events, calls and rules in PostgreSQL at ${describeTarget(config.databaseUrl)}`
     : `store in ${config.dataDir}`;
-  logger.log(`listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs`);
+  logger.log(
+    `listening on ${local} (NODE_ENV=${config.nodeEnv}), ${stores}; API docs at /docs, call console at /console`,
+  );
   if (config.webhookSecretSource !== 'env') {
     const file = join(config.dataDir, DEV_SECRET_FILE);
     logger.warn(

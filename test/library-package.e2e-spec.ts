@@ -68,6 +68,8 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
       'dist/index.js',
       'dist/index.d.ts',
       'dist/main.js',
+      'dist/console/console.module.js',
+      'dist/console/static/index.html',
       'bin/switchboard.js',
       'rules/example.yaml',
     ]) {
@@ -115,6 +117,8 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
         },
       ]);
     }, 10_000);
+    // The console is opt-in: this app does not import ConsoleModule.
+    expect((await fetch(`http://127.0.0.1:${host.port}/console`)).status).toBe(404);
   }, 60_000);
 
   it('routes a call through CallsModule and streams it through EventStreamModule', async () => {
@@ -151,6 +155,14 @@ describe('the packed library, installed into a Nest app on another Nest 11 minor
             expect.arrayContaining([`call.routed ${callId}`, `call.accepted ${callId}`]),
           );
         }, 10_000);
+
+        // ConsoleModule serves the console built into the installed package.
+        const page = await fetch(`http://127.0.0.1:${host.port}/console/calls/${callId}`);
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        expect(html).toContain('<div id="app">');
+        const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)![1];
+        expect((await fetch(`http://127.0.0.1:${host.port}${script}`)).status).toBe(200);
 
         const event = sampleEvent('batch.completed');
         expect(await deliverTo(host.port, signDelivery(JSON.stringify(event)))).toBe(200);

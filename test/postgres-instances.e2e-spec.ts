@@ -3,6 +3,7 @@ import { EventStreamModule } from '../src/stream/event-stream.module';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { WebhookEventContext } from '../src/webhooks/handlers/webhook-event-context';
 import { EVENT_STORE, EventStore } from '../src/webhooks/store/event-store';
+import { PostgresEventStore } from '../src/webhooks/store/postgres/postgres-event-store';
 import { createTestSchema, describeWithPostgres, TestSchema } from './support/postgres';
 import { sampleEvent } from './support/sample-events';
 import { signDelivery } from './support/signing';
@@ -33,6 +34,13 @@ class RecordingHandlers {
     runs.push({ instance: this.instance, eventId: event.id, attempt: context.attempt });
     if (event.type === 'batch.failed') await holdFailed;
   }
+
+  /** Fails on instance a, to be retried (much later); works on b. */
+  @OnWebhookEvent('batch.cancelled')
+  cancelled(event: { id: string }, context: WebhookEventContext) {
+    runs.push({ instance: this.instance, eventId: event.id, attempt: context.attempt });
+    if (this.instance === 'a') throw new Error('instance a cannot do this now');
+  }
 }
 
 /**
@@ -44,7 +52,11 @@ describeWithPostgres('two instances on one PostgreSQL database', () => {
   let apps: TestApp[] = [];
   const clients: TestStreamClient[] = [];
 
-  async function startInstance(name: string, runLeaseMs = 30_000): Promise<TestApp> {
+  async function startInstance(
+    name: string,
+    runLeaseMs = 30_000,
+    handlerRetryBaseMs = 10,
+  ): Promise<TestApp> {
     @Module({
       imports: [EventStreamModule.forRoot({ adminToken: TOKEN })],
       providers: [{ provide: INSTANCE, useValue: name }, RecordingHandlers],
@@ -54,7 +66,13 @@ describeWithPostgres('two instances on one PostgreSQL database', () => {
       imports: [InstanceModule],
       listen: true,
       // The module opens the PostgreSQL store itself, as the service does with DATABASE_URL.
-      options: { store: undefined, databaseUrl: schema.url, runLeaseMs, adminToken: TOKEN },
+      options: {
+        store: undefined,
+        databaseUrl: schema.url,
+        runLeaseMs,
+        handlerRetryBaseMs,
+        adminToken: TOKEN,
+      },
     });
     apps.push(app);
     return app;
@@ -139,6 +157,34 @@ describeWithPostgres('two instances on one PostgreSQL database', () => {
     await eventually(() =>
       expect(client.seqs()).toEqual(Array.from({ length: 13 }, (_, i) => i + 3)),
     );
+  });
+
+  it('hands back the runs an instance holds when it shuts down: the other takes them at once, not after the lease', async () => {
+    // A 60 s lease and a retry a minute away: only the hand-back can move the run now.
+    const [a] = [await startInstance('a', 60_000, 60_000), await startInstance('b', 60_000)];
+    const event = sampleEvent('batch.cancelled');
+    expect((await a.deliver(signDelivery(JSON.stringify(event)))).status).toBe(200);
+    const holder = async () =>
+      (
+        await schema.query<{ status: string; lease_owner: string | null }>(
+          `SELECT status, lease_owner FROM ${schema.name}.handler_runs
+           WHERE handler = 'RecordingHandlers.cancelled'`,
+        )
+      )[0];
+    const [ownerA, ownerB] = apps.map(
+      (app) => app.app.get<PostgresEventStore>(EVENT_STORE).instanceId,
+    );
+    await eventually(async () =>
+      expect(await holder()).toEqual({ status: 'retrying', lease_owner: ownerA }),
+    );
+    await a.close(); // a drain, as on SIGTERM
+    apps = apps.slice(1);
+    // B claims it at once (its own next look would be 20 s away, the lease's end 60 s),
+    // keeping the attempt count and the time of the next attempt.
+    await eventually(async () =>
+      expect(await holder()).toEqual({ status: 'retrying', lease_owner: ownerB }),
+    );
+    expect(runs).toEqual([{ instance: 'a', eventId: event.id, attempt: 1 }]);
   });
 
   it('hands the runs of an instance that lost its database to the other once the lease has passed', async () => {

@@ -9,7 +9,8 @@ import {
   TestSchema,
 } from './support/postgres';
 import { sampleEvent } from './support/sample-events';
-import { deliverTo, ServiceProcess, startService } from './support/service-process';
+import { FakeOpenAI } from './support/fake-openai';
+import { deliverTo, ringingCall, ServiceProcess, startService } from './support/service-process';
 import { Delivery, signDelivery, TEST_SECRET } from './support/signing';
 import { eventually } from './support/test-app';
 
@@ -62,6 +63,7 @@ describe('the service with DATABASE_URL', () => {
  */
 describeWithPostgres('kill -9 one of two instances under load', () => {
   let schema: TestSchema;
+  let fake: FakeOpenAI;
   const services: ServiceProcess[] = [];
   const dirs: string[] = [];
 
@@ -76,6 +78,8 @@ describeWithPostgres('kill -9 one of two instances under load', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: schema.url,
       HANDLER_LEASE_MS: '1000',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
     });
     services.push(service);
     return service;
@@ -84,20 +88,30 @@ describeWithPostgres('kill -9 one of two instances under load', () => {
   beforeAll(async () => {
     expect(TEST_DATABASE_URL).toBeDefined();
     schema = await createTestSchema('crash');
+    fake = await FakeOpenAI.start();
   });
   afterAll(async () => {
     for (const service of services) service.child.kill('SIGKILL');
     await Promise.all(services.map((service) => service.exited));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await fake?.stop();
     await schema.drop();
   });
 
-  it('loses no acknowledged event and leaves no handler run unfinished: the survivor takes over', async () => {
+  it('loses no acknowledged event, leaves no handler run unfinished and acts on no call twice: the survivor takes over', async () => {
     const [a, b] = [await startInstance(), await startInstance()];
     const total = 240;
-    const deliveries: Delivery[] = Array.from({ length: total }, () =>
-      signDelivery(JSON.stringify(sampleEvent('batch.completed'))),
-    );
+    // Every third delivery is a ringing call; OpenAI answers its control request slowly, so
+    // that the kill finds calls whose action is under way.
+    const callIds = new Map<string, string>();
+    const deliveries: Delivery[] = Array.from({ length: total }, (_, i) => {
+      if (i % 3) return signDelivery(JSON.stringify(sampleEvent('batch.completed')));
+      const callId = `rtc_crash_${i}`;
+      const delivery = ringingCall(callId);
+      callIds.set(delivery.headers['webhook-id'], callId);
+      return delivery;
+    });
+    fake.reply(...Array.from({ length: total }, () => ({ status: 200, delayMs: 50 })));
     const acknowledged = new Set<string>();
     let ackedByA = 0;
     let next = 0;
@@ -135,5 +149,29 @@ describeWithPostgres('kill -9 one of two instances under load', () => {
       `SELECT count(*)::int AS runs FROM ${schema.name}.handler_runs`,
     );
     expect(runs).toBeGreaterThanOrEqual(total);
+
+    // Every acknowledged call has its one record, settled: sent by one instance, or (its action
+    // under way at the kill) marked outcome unknown by the survivor and not sent again. The one
+    // sender's requests are its attempts: on a loaded machine an attempt can time out and be
+    // retried (call control's bounded retry), and its record counts both.
+    const records = await schema.query<{ call_id: string; status: string; attempts: number }>(
+      `SELECT call_id, status, coalesce((record -> 'openai' ->> 'attempts')::int, 0) AS attempts
+       FROM ${schema.name}.calls`,
+    );
+    expect(records.map((r) => r.call_id).sort()).toEqual([...callIds.values()].sort());
+    expect(records.filter((r) => r.status === 'acting' || r.status === 'waiting')).toEqual([]);
+    const requestsPerCall = new Map<string, number>();
+    for (const request of fake.requests) {
+      const id = request.control?.id;
+      if (id) requestsPerCall.set(id, (requestsPerCall.get(id) ?? 0) + 1);
+    }
+    const actedTwice = records.filter(
+      (r) => (requestsPerCall.get(r.call_id) ?? 0) > Math.max(1, r.attempts),
+    );
+    expect(actedTwice).toEqual([]);
+    for (const record of records) {
+      if (record.status === 'completed')
+        expect(requestsPerCall.get(record.call_id)).toBe(record.attempts);
+    }
   });
 });

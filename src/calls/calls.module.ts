@@ -24,6 +24,7 @@ import { MAX_TWIN_WAIT_MS } from './twins/twin-wait';
 import { RulesController } from './rules/rules.controller';
 import { RulesService } from './rules/rules.service';
 import { CALL_STORE, CallStore } from './store/call-store';
+import { PostgresCallStore } from './store/postgres/postgres-call-store';
 import { SqliteCallStore } from './store/sqlite-call-store';
 import { WebhookDispatcher } from '../webhooks/handlers/webhook-dispatcher.service';
 import { CallControlTools } from './tools/builtin/call-control.tools';
@@ -45,6 +46,11 @@ import { CallToolsService } from './tools/call-tools.service';
       inject: [CALLS_MODULE_OPTIONS],
       useFactory: async (options: CallsModuleOptions): Promise<CallStore> => {
         if (options.store) return options.store;
+        if (options.databaseUrl !== undefined) {
+          if (!/^postgres(ql)?:\/\//.test(options.databaseUrl))
+            throw new Error('CallsModule: databaseUrl must be a postgres:// or postgresql:// URL');
+          return PostgresCallStore.open({ url: options.databaseUrl });
+        }
         const store = new SqliteCallStore(join(options.dataDir ?? './data', 'calls.db'), {
           synchronous: options.synchronous,
         });

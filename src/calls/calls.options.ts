@@ -18,6 +18,12 @@ export interface CallsModuleOptions {
   /** Use this store instead of the embedded one. */
   store?: CallStore;
   /**
+   * `postgres://...`: keep call records and the API's rules in PostgreSQL, shared by every
+   * instance started with the same URL (give `WebhooksModule` the same one). Unset: `calls.db`
+   * under `dataDir`.
+   */
+  databaseUrl?: string;
+  /**
    * SQLite durability of `calls.db`: `full` (fsync per commit, default) or `normal` (survives a
    * process crash only). Give it the event store's setting.
    */

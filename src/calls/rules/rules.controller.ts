@@ -222,12 +222,11 @@ export class RulesController {
         HttpStatus.PRECONDITION_REQUIRED,
       );
     }
-    const document = edit(structuredClone(this.rules.current.document));
+    const version = ifMatch.replace(/^W\//, '').replace(/"/g, '');
+    const current = await this.rules.currentFor(version);
+    const document = edit(structuredClone(current.document));
     try {
-      const active = await this.rules.replace(
-        document,
-        ifMatch.replace(/^W\//, '').replace(/"/g, ''),
-      );
+      const active = await this.rules.replace(document, version);
       res.setHeader('ETag', `"${active.set.version}"`);
       return {
         version: active.set.version,

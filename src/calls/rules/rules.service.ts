@@ -37,6 +37,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Rules');
   private active!: ActiveRules;
   private watcher?: RulesFileWatcher;
+  private stopWatching?: () => void;
   /** File reloads run one after another: each compiles in slices, awaiting between them. */
   private reloads: Promise<void> = Promise.resolve();
   /**
@@ -66,6 +67,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       });
       return;
     }
+    // Another instance's save reloads the rules here (a store shared by several instances).
+    this.stopWatching = this.store.watchRuleSet?.(() => void this.refresh());
     const stored = await this.store.loadRuleSet();
     if (stored) {
       const set = await compileRuleSetInSlices(stored.document);
@@ -76,7 +79,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       ? await this.loadFile(resolve(this.options.seedRulesFile))
       : undefined;
     const document = seed?.document ?? EMPTY_DOCUMENT;
-    await this.store.saveRuleSet(document, versionOf(document), undefined);
+    if (!(await this.store.saveRuleSet(document, versionOf(document), undefined))) {
+      // Another instance, starting at the same moment, seeded first: its rules are the rules.
+      return this.onStoredRules();
+    }
     this.swap(seed ?? { set: await compileRuleSetInSlices(document), document }, 'api');
     if (seed)
       this.logger.log(
@@ -84,9 +90,56 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       );
   }
 
+  private async onStoredRules(): Promise<void> {
+    const stored = await this.store.loadRuleSet();
+    if (!stored) throw new Error('the stored rule set vanished while starting');
+    this.swap(
+      { set: await compileRuleSetInSlices(stored.document), document: stored.document },
+      'api',
+    );
+  }
+
   async onModuleDestroy(): Promise<void> {
+    this.stopWatching?.();
     this.watcher?.close();
     await this.reloads;
+  }
+
+  /**
+   * Loads the stored rule set when it is not the live one (another instance saved it) and
+   * swaps it in whole. Refreshes run one after another; one whose compile was overtaken by a
+   * newer swap (a save made here meanwhile) does not swap the older rules back in.
+   */
+  refresh(): Promise<void> {
+    if (this.managedByFile) return Promise.resolve();
+    this.reloads = this.reloads.then(async () => {
+      try {
+        for (let round = 0; round < 3; round++) {
+          const before = this.active;
+          const stored = await this.store.loadRuleSet();
+          if (!stored || !before || stored.version === before.set.version) return;
+          const set = await compileRuleSetInSlices(stored.document);
+          if (this.active !== before) continue;
+          this.swap({ set, document: stored.document }, 'api');
+          return;
+        }
+      } catch (error) {
+        this.logger.error(
+          `reloading the rules saved by another instance failed; version ${this.active?.set.version} stays live: ${(error as Error).message}`,
+        );
+      }
+    });
+    return this.reloads;
+  }
+
+  /**
+   * The live rules an edit made against version `ifMatch` starts from: when that is not the
+   * version live here, another instance may have saved it a moment ago, before its notice
+   * arrived, so the store is read first.
+   */
+  async currentFor(ifMatch: string): Promise<ActiveRules> {
+    if (ifMatch !== this.active.set.version && this.store.watchRuleSet) await this.refresh();
+    return this.active;
   }
 
   get current(): ActiveRules {

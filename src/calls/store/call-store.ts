@@ -232,6 +232,13 @@ export interface CallStore {
   loadRuleSet(): Promise<StoredRuleSet | undefined>;
   /** Compare-and-swap: saves only if the stored version is `expected` (undefined: none stored). */
   saveRuleSet(document: unknown, version: string, expected: string | undefined): Promise<boolean>;
+  /**
+   * For a store that several instances share: calls `changed` soon after any instance saves a
+   * rule set (and whenever a save may have been missed, such as after a lost connection), so
+   * that each instance reloads it. Returns the function that stops the calls. A store that one
+   * process owns has no other writer and leaves it out.
+   */
+  watchRuleSet?(changed: () => void): () => void;
   /** Readiness, as `EventStore.checkReady`: whether a write can be made now, and if not, why. */
   checkReady(): Promise<StoreReadiness>;
   close(): Promise<void>;

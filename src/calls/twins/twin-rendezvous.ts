@@ -1,5 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
+/** How often a waiting decision reads the store for a twin recorded by another instance. */
+const STORE_POLL_MS = 20;
+
 /**
  * Where the decision of a call waits for its twin (the other surface's announcement) in this
  * process: the twin's handler announces its arrival here once the store has recorded it. The
@@ -30,10 +33,25 @@ export class TwinRendezvous implements BeforeApplicationShutdown {
     waiters.add(wake);
     this.waiting.set(name, waiters);
     const timer = setTimeout(wake, timeoutMs);
+    // The twin may reach another instance sharing the store, which cannot wake this one:
+    // the store is looked at again every few milliseconds while the wait lasts.
+    let looking = false;
+    const poll = setInterval(() => {
+      if (looking) return;
+      looking = true;
+      present().then(
+        (found) => {
+          looking = false;
+          if (found) wake();
+        },
+        () => (looking = false),
+      );
+    }, STORE_POLL_MS);
     try {
       if (!(await present())) await woken;
     } finally {
       clearTimeout(timer);
+      clearInterval(poll);
       waiters.delete(wake);
       if (waiters.size === 0) this.waiting.delete(name);
     }

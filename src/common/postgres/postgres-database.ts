@@ -98,7 +98,20 @@ export class PostgresDatabase {
   }
 
   /** Runs `work` in one transaction on one connection: committed if it resolves, else rolled back. */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
+  /**
+   * Runs `work` on one connection of the pool, which sends its own BEGIN and COMMIT (with other
+   * statements in the same round trip, say); if it throws, whatever it began is rolled back.
+   */
+  async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -108,10 +121,7 @@ export class PostgresDatabase {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await work(client);
     } catch (error) {
       broken = isStoreFault(error);
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
@@ -123,7 +133,11 @@ export class PostgresDatabase {
   }
 
   /** A connection of its own that LISTENs on `channel`, reconnecting by itself when it drops. */
-  listen(channel: string, onNotify: () => void, onConnected: () => void): PostgresListener {
+  listen(
+    channel: string,
+    onNotify: (payload: string | undefined) => void,
+    onConnected: () => void,
+  ): PostgresListener {
     const listener = new PostgresListener(this.url, channel, TYPES, onNotify, onConnected, (up) => {
       if (up) this.logger.log(`the ${this.name} is listening on PostgreSQL again`);
       else
@@ -133,6 +147,12 @@ export class PostgresDatabase {
     });
     this.listeners.add(listener);
     return listener;
+  }
+
+  /** Stops a listener of `listen`: it no longer counts for readiness. */
+  async unlisten(listener: PostgresListener): Promise<void> {
+    this.listeners.delete(listener);
+    await listener.close();
   }
 
   /**

@@ -22,7 +22,7 @@ export class PostgresListener {
     private readonly url: string,
     private readonly channel: string,
     private readonly types: { getTypeParser: typeof pgTypes.getTypeParser },
-    private readonly onNotify: () => void,
+    private readonly onNotify: (payload: string | undefined) => void,
     private readonly onConnected: () => void,
     private readonly onChange: (up: boolean) => void,
   ) {
@@ -39,7 +39,7 @@ export class PostgresListener {
     this.client = client;
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
-    client.on('notification', () => this.onNotify());
+    client.on('notification', (message) => this.onNotify(message.payload));
     try {
       await client.connect();
       await client.query(`LISTEN ${quoteIdentifier(this.channel)}`);

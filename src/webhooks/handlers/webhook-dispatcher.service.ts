@@ -38,6 +38,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly held = new Map<string, RunKey>();
   private leaseTimer?: NodeJS.Timeout;
   private leaseTick?: Promise<void>;
+  private stopListening?: () => void;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
@@ -90,13 +91,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     const leaseMs = this.store.runLeaseMs;
     if (leaseMs === null || this.stopped) return;
-    this.leaseTimer = setInterval(
-      () => {
-        this.leaseTick ??= this.renewAndClaim().finally(() => (this.leaseTick = undefined));
-      },
-      Math.max(1, Math.floor(leaseMs / 3)),
-    );
+    const tick = () => {
+      if (this.stopped) return;
+      this.leaseTick ??= this.renewAndClaim().finally(() => (this.leaseTick = undefined));
+    };
+    this.leaseTimer = setInterval(tick, Math.max(1, Math.floor(leaseMs / 3)));
     this.leaseTimer.unref();
+    // An instance that drains hands its runs back: claim them now, not at the next tick.
+    this.stopListening = this.store.onRunsReleased?.(tick);
   }
 
   /**
@@ -191,11 +193,37 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.draining ??= (async () => {
       this.stopped = true;
       clearInterval(this.leaseTimer);
+      this.stopListening?.();
+      // Runs waiting for a retry are not running: they can go to another instance.
+      const waiting = [...this.retryTimers.keys()].flatMap((key) => this.held.get(key) ?? []);
       for (const timer of this.retryTimers.values()) clearTimeout(timer);
       this.retryTimers.clear();
-      await Promise.race([Promise.allSettled([...this.inFlight]), delay(10_000)]);
+      const settled = await Promise.race([
+        Promise.allSettled([...this.inFlight]).then(() => true),
+        delay(10_000).then(() => false),
+      ]);
+      // Once nothing runs here, every run still held is let go (a handler still running
+      // past the bound keeps its own until its lease passes: it may yet finish).
+      await this.releaseHeld(settled ? [...this.held.values()] : waiting);
     })();
     return this.draining;
+  }
+
+  /**
+   * With a store shared by several instances, the runs this one will not finish are handed
+   * back at once rather than when their lease passes: a survivor takes them at its next look.
+   */
+  private async releaseHeld(runs: RunKey[]): Promise<void> {
+    if (runs.length === 0 || !this.store.releaseRuns) return;
+    try {
+      await this.store.releaseRuns(runs);
+      this.logger.log(`handed back ${runs.length} handler run(s) for another instance to take`);
+    } catch (error) {
+      this.logger.warn(
+        `could not hand back ${runs.length} handler run(s); another instance takes them once their lease passes: ${describe(error)}`,
+      );
+    }
+    for (const run of runs) this.held.delete(runKey(run.seq, run.handler));
   }
 
   /** Parses a stored payload back into its DTO (after a restart or for a replay). */

@@ -102,6 +102,14 @@ export interface EventStore {
    */
   renewLeases(runs: readonly RunKey[]): Promise<RunKey[]>;
   /**
+   * Lets go of runs this instance holds and will not run (it is shutting down): their leases
+   * end now, so another instance claims them at its next look instead of after the lease.
+   * A store that one process owns has nobody to hand them to and leaves it out.
+   */
+  releaseRuns?(runs: readonly RunKey[]): Promise<void>;
+  /** Calls `listener` when any instance has released runs (`releaseRuns`): time to claim them. */
+  onRunsReleased?(listener: () => void): () => void;
+  /**
    * How long a held run stays held without renewal; the dispatcher renews well within it and
    * claims what others left as often. `null`: runs never pass between processes.
    */

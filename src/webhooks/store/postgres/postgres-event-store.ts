@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { PostgresDatabase } from '../../../common/postgres/postgres-database';
 import { isStoreFault, storeError } from '../../../common/postgres/postgres-failure';
 import { PostgresListener } from '../../../common/postgres/postgres-listener';
@@ -40,6 +40,10 @@ const MAX_BATCH = 512;
 const DEFAULT_LEASE_MS = 30_000;
 const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payload, e.received_at';
 const OPEN = `status IN ('pending', 'retrying')`;
+/** The notification that runs were handed back (any other payload is a new event's seq). */
+const RELEASED = 'released';
+/** The last number handed out, locked until the commit: numbers follow commit order. */
+const LOCK_COUNTER = 'SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE';
 
 type Write =
   | { kind: 'append'; event: NewEvent; handlers: readonly string[] }
@@ -76,6 +80,7 @@ export class PostgresEventStore implements EventStore {
   private flushing?: Promise<void>;
   private flushScheduled = false;
   private closed = false;
+  private readonly releaseListeners = new Set<() => void>();
 
   private constructor(
     private readonly db: PostgresDatabase,
@@ -103,7 +108,10 @@ export class PostgresEventStore implements EventStore {
     const store = new PostgresEventStore(db, feed, channel, options);
     const listener: PostgresListener = db.listen(
       channel,
-      () => feed.wake(),
+      (payload) => {
+        if (payload === RELEASED) store.announceRelease();
+        else feed.wake(headOf(payload));
+      },
       () => feed.wake(),
     );
     await listener.ready;
@@ -208,6 +216,36 @@ export class PostgresEventStore implements EventStore {
     return runs.filter((r) => !held.has(`${r.seq}\u0000${r.handler}`));
   }
 
+  /** Ends the leases and tells the other instances (`onRunsReleased`) in the same statement. */
+  async releaseRuns(runs: readonly RunKey[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.db.query(
+      `WITH released AS (
+         UPDATE handler_runs r SET lease_owner = NULL, lease_until = NULL
+         FROM unnest($1::int8[], $2::text[]) AS k(seq, handler)
+         WHERE r.seq = k.seq AND r.handler = k.handler AND r.lease_owner = $3 AND r.${OPEN}
+         RETURNING 1
+       )
+       SELECT pg_notify($4, '${RELEASED}') WHERE EXISTS (SELECT 1 FROM released)`,
+      [runs.map((r) => r.seq), runs.map((r) => r.handler), this.instanceId, this.channel],
+    );
+  }
+
+  onRunsReleased(listener: () => void): () => void {
+    this.releaseListeners.add(listener);
+    return () => this.releaseListeners.delete(listener);
+  }
+
+  private announceRelease(): void {
+    for (const listener of this.releaseListeners) {
+      try {
+        listener();
+      } catch {
+        // a listener's fault is its own
+      }
+    }
+  }
+
   /** One instance prunes at a time: the others find the lock taken and skip this round. */
   async pruneBefore(receivedBefore: number): Promise<number> {
     return this.db.transaction(async (client) => {
@@ -301,47 +339,107 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * One transaction, in as few round trips as the batch allows: the handler runs' outcomes in
+   * one statement, the appends in two (the counter, then the batch), and the NOTIFY with the
+   * COMMIT; a batch of appends alone locks the counter with its BEGIN.
+   */
   private async commit(batch: QueuedWrite[]): Promise<void> {
     const results: unknown[] = new Array(batch.length).fill(undefined);
     const inserted: StoredEvent[] = [];
-    await this.db.transaction(async (client) => {
-      // Runs first: the counter row is locked from the appends to the commit, so the less
-      // done while holding it, the sooner other instances can append.
-      for (const [index, item] of batch.entries()) {
-        if (item.write.kind === 'attempt') await this.writeAttempt(client, item.write);
-        else if (item.write.kind === 'reset') await this.writeReset(client, item.write);
-        results[index] = undefined;
+    const appends = batch.flatMap((item, index) =>
+      item.write.kind === 'append' ? [{ index, write: item.write }] : [],
+    );
+    const runWrites = batch.filter((item) => item.write.kind !== 'append');
+    await this.db.withClient(async (client) => {
+      let base: number | undefined;
+      if (runWrites.length === 0) {
+        const opened = (await client.query(`BEGIN; ${LOCK_COUNTER}`)) as unknown as QueryResult<{
+          seq: number;
+        }>[];
+        base = opened[1].rows[0].seq;
+      } else {
+        await client.query('BEGIN');
+        // Runs first: the counter row is locked from the appends to the commit, so the less
+        // done while holding it, the sooner other instances can append.
+        await this.writeRuns(
+          client,
+          runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
+        );
       }
-      const appends = batch.flatMap((item, index) =>
-        item.write.kind === 'append' ? [{ index, write: item.write }] : [],
-      );
-      if (appends.length === 0) return;
-      const outcome = await this.writeAppends(
-        client,
-        appends.map((a) => a.write),
-      );
-      appends.forEach((append, i) => (results[append.index] = outcome[i]));
-      for (const result of outcome) if (result.inserted) inserted.push(result.event);
-      if (inserted.length > 0) {
-        await client.query('SELECT pg_notify($1, $2)', [
-          this.channel,
-          String(inserted[inserted.length - 1].seq),
-        ]);
+      if (appends.length > 0) {
+        const outcome = await this.writeAppends(
+          client,
+          appends.map((a) => a.write),
+          base,
+        );
+        appends.forEach((append, i) => (results[append.index] = outcome[i]));
+        for (const result of outcome) if (result.inserted) inserted.push(result.event);
       }
+      const last = inserted[inserted.length - 1];
+      await client.query(
+        last
+          ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, '${last.seq}'); COMMIT`
+          : 'COMMIT',
+      );
     });
     await this.feed.committed(inserted);
     batch.forEach((item, index) => item.resolve(results[index]));
   }
 
+  /**
+   * Outcomes and replays, in their order. Several outcomes of different runs (the common case:
+   * handlers finishing together) are one statement; anything else goes one by one.
+   */
+  private async writeRuns(
+    client: PoolClient,
+    writes: Exclude<Write, { kind: 'append' }>[],
+  ): Promise<void> {
+    const attempts = writes.filter(
+      (w): w is Extract<Write, { kind: 'attempt' }> => w.kind === 'attempt',
+    );
+    const distinct = new Set(attempts.map((w) => `${w.seq}\u0000${w.handler}`)).size;
+    if (attempts.length > 1 && attempts.length === writes.length && distinct === attempts.length) {
+      await this.writeAttempts(client, attempts);
+      return;
+    }
+    for (const write of writes) {
+      if (write.kind === 'attempt') await this.writeAttempt(client, write);
+      else await this.writeReset(client, write);
+    }
+  }
+
+  /** `writeAttempt` for several runs at once (each run at most once). */
+  private async writeAttempts(client: PoolClient, writes: Extract<Write, { kind: 'attempt' }>[]) {
+    const column = <T>(pick: (outcome: RunOutcome) => T) => writes.map((w) => pick(w.outcome));
+    await client.query(
+      `UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
+         next_attempt_at = k.next_at, updated_at = $6,
+         lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
+         lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + $7::int8 END
+       FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])
+         AS k(seq, handler, status, error, next_at)
+       WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = $8 OR r.lease_owner IS NULL)`,
+      [
+        writes.map((w) => w.seq),
+        writes.map((w) => w.handler),
+        column((o) => o.status),
+        column((o) => (o.status === 'done' ? null : o.error)),
+        column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
+        Date.now(),
+        this.runLeaseMs,
+        this.instanceId,
+      ],
+    );
+  }
+
+  /** `base`: the counter, when the transaction locked it already. */
   private async writeAppends(
     client: PoolClient,
     writes: Extract<Write, { kind: 'append' }>[],
+    locked?: number,
   ): Promise<AppendResult[]> {
-    const {
-      rows: [{ seq: base }],
-    } = await client.query<{ seq: number }>(
-      'SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE',
-    );
+    const base = locked ?? (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
     const events = writes.map((w) => w.event);
     const runOrd: number[] = [];
     const runHandler: string[] = [];
@@ -417,6 +515,11 @@ export class PostgresEventStore implements EventStore {
       [write.seq, write.handlers, Date.now(), this.instanceId, this.runLeaseMs],
     );
   }
+}
+
+/** The sequence number a NOTIFY carries (the last its commit stored), if it is one. */
+function headOf(payload: string | undefined): number | undefined {
+  return payload !== undefined && /^\d{1,15}$/.test(payload) ? Number(payload) : undefined;
 }
 
 /** Events after `seq`, in order: what the feed reads when it is woken. */

@@ -152,4 +152,19 @@ describeWithPostgres('PostgresEventStore shared by several instances', () => {
     expect(removed.reduce((x, y) => x + y)).toBe(20);
     expect(await a.list({ limit: 50 })).toEqual([]);
   });
+
+  it('skips a pruning round while another instance is pruning (it holds the lock)', async () => {
+    const [a, b] = [await open(), await open()];
+    await Promise.all(Array.from({ length: 5 }, () => a.append(newEvent({ receivedAt: 5 }), [])));
+    const key = `hashtext('${schema.name}.switchboard.prune-events')`;
+    // The test's own session stands for an instance in the middle of its round.
+    await schema.query(`SELECT pg_advisory_lock(${key})`);
+    try {
+      expect(await b.pruneBefore(10)).toBe(0);
+      expect(await a.list({ limit: 50 })).toHaveLength(5);
+    } finally {
+      await schema.query(`SELECT pg_advisory_unlock(${key})`);
+    }
+    expect(await b.pruneBefore(10)).toBe(5);
+  });
 });

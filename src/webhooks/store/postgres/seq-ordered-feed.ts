@@ -60,6 +60,9 @@ export class SeqOrderedFeed {
    */
   wake(head?: number): void {
     if (this.stopped) return;
+    // This instance's own NOTIFY (or an older one): its events are announced already. Reading
+    // for it would only make the next commit wait for the read.
+    if (head !== undefined && head <= this.announced) return;
     if (this.listeners.size === 0 && head !== undefined && !this.reading) {
       this.announced = Math.max(this.announced, head);
       this.settleWaiters();

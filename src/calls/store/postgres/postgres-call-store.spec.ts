@@ -1,0 +1,114 @@
+import {
+  createTestSchema,
+  describeWithPostgres,
+  TEST_DATABASE_URL,
+  TestSchema,
+} from '../../../../test/support/postgres';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
+import { StoreUnavailableError } from '../../../common/store/store-health';
+import { claim, describeCallStoreContract } from '../call-store.contract';
+import { PostgresCallStore } from './postgres-call-store';
+
+describeCallStoreContract(
+  'PostgresCallStore',
+  () => {
+    let schema: Promise<TestSchema> | undefined;
+    const open = async () => {
+      schema ??= createTestSchema('calls');
+      return PostgresCallStore.open({ url: (await schema).url });
+    };
+    return { open, reopen: open, cleanup: async () => (await schema)?.drop() };
+  },
+  TEST_DATABASE_URL ? describe : describe.skip,
+);
+
+describeWithPostgres('PostgresCallStore across instances', () => {
+  let schema: TestSchema;
+  const stores: PostgresCallStore[] = [];
+  const open = async () => {
+    const store = await PostgresCallStore.open({ url: schema.url });
+    stores.push(store);
+    return store;
+  };
+  beforeEach(async () => (schema = await createTestSchema('calls_x')));
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    await schema.drop();
+  });
+
+  it('migrates once when several instances start at once, and keeps records as one document', async () => {
+    const [a] = await Promise.all([open(), open(), open()]);
+    const rows = await schema.query<{ component: string; version: number }>(
+      `SELECT component, version FROM ${schema.name}.schema_migrations ORDER BY version`,
+    );
+    expect(rows).toEqual([{ component: 'calls', version: 1 }]);
+    await claim(a, 'realtime', 'rtc_doc');
+    const [{ type }] = await schema.query<{ type: string }>(
+      `SELECT jsonb_typeof(record) AS type FROM ${schema.name}.calls`,
+    );
+    expect(type).toBe('object');
+  });
+
+  it('tells every instance when any instance saves the rule set', async () => {
+    const [a, b] = [await open(), await open()];
+    let heard = 0;
+    const stop = b.watchRuleSet(() => (heard += 1));
+    // The listener is connected once readiness says so.
+    for (let i = 0; i < 100 && !(await b.checkReady()).ready; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const before = heard; // once when it began listening
+    expect(await a.saveRuleSet({ rules: [] }, 'v1', undefined)).toBe(true);
+    expect(await a.saveRuleSet({ rules: [] }, 'v1', undefined)).toBe(false); // no change, no word
+    for (let i = 0; i < 250 && heard === before; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toBe(before + 1);
+    stop();
+    expect(await b.checkReady()).toEqual({ ready: true }); // a stopped watch is no lost connection
+  });
+
+  it('refuses a schema migrated by a newer release', async () => {
+    await (await open()).close();
+    stores.length = 0;
+    await schema.query(
+      `INSERT INTO ${schema.name}.schema_migrations (component, version, name) VALUES ('calls', 99, 'future')`,
+    );
+    await expect(PostgresCallStore.open({ url: schema.url })).rejects.toThrow(
+      /^the call store cannot use PostgreSQL at .*: migration|the calls schema is at version 99/,
+    );
+  });
+});
+
+describeWithPostgres('PostgresCallStore when the database goes away', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let store: PostgresCallStore;
+  beforeEach(async () => {
+    schema = await createTestSchema('calls_outage');
+    const target = new URL(schema.url);
+    proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
+    store = await PostgresCallStore.open({ url: proxy.url(schema.url) });
+  });
+  afterEach(async () => {
+    await store.close();
+    await proxy.stop();
+    await schema.drop();
+  });
+
+  it('is not ready and refuses writes as unavailable (503) while it is gone, and recovers by itself', async () => {
+    await claim(store, 'realtime', 'rtc_before');
+    await proxy.stop(); // every connection cut, new ones refused
+    const ready = await store.checkReady();
+    expect(ready).toEqual({
+      ready: false,
+      problem: expect.stringMatching(/^the call store cannot reach PostgreSQL: /),
+    });
+    const refused = await claim(store, 'realtime', 'rtc_during').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    await proxy.start(); // the same port: the database is back
+    for (let i = 0; i < 200 && !(await store.checkReady()).ready; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await store.checkReady()).toEqual({ ready: true });
+    expect(await claim(store, 'realtime', 'rtc_after')).toEqual({ outcome: 'created' });
+    expect((await store.get('rtc_before'))?.call_id).toBe('rtc_before');
+  });
+});

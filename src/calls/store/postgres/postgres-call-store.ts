@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import type { PoolClient, QueryResult } from 'pg';
+import { PostgresDatabase } from '../../../common/postgres/postgres-database';
+import { StoreReadiness } from '../../../common/store/store-health';
+import type { SurfaceName } from '../../surfaces/surface-name';
+import { Announcement, matchAnnouncement, TwinIndex } from '../../twins/twin-matcher';
+import {
+  CallRecord,
+  CallRecordPatch,
+  CallStatus,
+  CallStore,
+  ClaimResult,
+  OperatorAction,
+  StoredRuleSet,
+  SurfaceArrival,
+} from '../call-store';
+import { CALL_MIGRATIONS } from './call-migrations';
+
+export interface PostgresCallStoreOptions {
+  /** `postgres://...`; the schema is the connection's (`?options=-c search_path=...`). */
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/** A claim that lost a race on a unique constraint is matched again, this many times at most. */
+const CLAIM_TRIES = 3;
+const UNIQUE_VIOLATION = '23505';
+
+/** What the claim's look-up finds: each id of each call the announcement may belong to. */
+interface HolderRow {
+  call: number;
+  pair_key: string | null;
+  record: CallRecord;
+  surface: SurfaceName;
+  id: string;
+}
+
+/**
+ * Call records and the API's rule set in PostgreSQL, shared by every instance on the same
+ * database. Each record is one `jsonb` document: `update` merges the patch's top-level fields
+ * into it in one statement, so fields that later releases add to `CallRecord` need no schema
+ * change, and no write overwrites a field another instance changed meanwhile.
+ *
+ * One decision per physical call, across instances: a claim locks the announcement's id and
+ * its physical-call key (transaction-level advisory locks) before it looks, so two twins
+ * arriving at two instances are matched one after the other; unique constraints (one record
+ * per key, one id per surface, one announcement per surface of a call) are the guarantee
+ * should anything get past the locks.
+ */
+export class PostgresCallStore implements CallStore {
+  private constructor(
+    private readonly db: PostgresDatabase,
+    private readonly channel: string,
+  ) {}
+
+  /** Connects and migrates; a database that cannot be used throws `StoreOpenError` naming it. */
+  static async open(options: PostgresCallStoreOptions): Promise<PostgresCallStore> {
+    const db = await PostgresDatabase.open({
+      url: options.url,
+      name: 'call store',
+      component: 'calls',
+      migrations: CALL_MIGRATIONS,
+      poolSize: options.poolSize,
+    });
+    // Channels are database-wide: the schema's name keeps two schemas' instances apart.
+    return new PostgresCallStore(db, `switchboard_rules:${db.schema}`.slice(0, 63));
+  }
+
+  /**
+   * Two round trips: the BEGIN, the locks and the look-up go as one simple query, and the write
+   * with its COMMIT as another. Their values are quoted by the driver (`escapeLiteral`) since
+   * the simple query protocol takes no parameters.
+   */
+  async claim(
+    record: CallRecord,
+    announcement: Announcement,
+    arrival: SurfaceArrival,
+  ): Promise<ClaimResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.withClient((client) =>
+          this.claimOn(client, record, announcement, arrival),
+        );
+      } catch (error) {
+        // Another instance recorded a conflicting announcement without sharing a lock with this
+        // one (a third announcement of one call): match again, seeing it.
+        if (attempt >= CLAIM_TRIES || (error as { code?: string }).code !== UNIQUE_VIOLATION)
+          throw error;
+      }
+    }
+  }
+
+  private async claimOn(
+    client: PoolClient,
+    record: CallRecord,
+    announcement: Announcement,
+    arrival: SurfaceArrival,
+  ): Promise<ClaimResult> {
+    const text = (value: string | undefined) =>
+      value === undefined ? 'NULL' : client.escapeLiteral(value);
+    const opened = (await client.query(
+      `BEGIN; ${lockStatements(announcement)}
+       WITH found AS (
+         SELECT call FROM call_ids WHERE id = ${text(announcement.id)}
+         UNION SELECT id FROM calls WHERE pair_key = ${text(announcement.pairKey)}
+       )
+       SELECT c.id AS call, c.pair_key, c.record, i.surface, i.id
+       FROM found f JOIN calls c ON c.id = f.call JOIN call_ids i ON i.call = c.id`,
+    )) as unknown as QueryResult<HolderRow>[];
+    const rows = opened[opened.length - 1].rows;
+    const match = matchAnnouncement(announcement, indexOf(rows));
+    if (match.kind === 'seen') {
+      await client.query('COMMIT');
+      return { outcome: 'seen', record: rows.find((row) => row.call === match.call)!.record };
+    }
+    if (match.kind === 'twin') {
+      const existing = rows.find((row) => row.call === match.call)!.record;
+      const first = Date.parse(existing.timings.received_at);
+      const twin: SurfaceArrival = {
+        ...arrival,
+        after_first_ms: Math.max(0, Date.parse(arrival.received_at) - first),
+        paired_by: match.by,
+      };
+      // Only `surfaces` changes: whatever else the decider wrote meanwhile stays.
+      const [updated] = (await client.query(
+        `WITH ids AS (
+           INSERT INTO call_ids (surface, id, call)
+           VALUES (${text(announcement.surface)}, ${text(announcement.id)}, ${match.call})
+         )
+         UPDATE calls SET record = jsonb_set(record, '{surfaces}',
+           coalesce(record -> 'surfaces', '{}'::jsonb)
+             || jsonb_build_object(${text(announcement.surface)}::text, ${text(JSON.stringify(twin))}::jsonb))
+         WHERE id = ${match.call} RETURNING record; COMMIT`,
+      )) as unknown as QueryResult<{ record: CallRecord }>[];
+      return { outcome: 'twin', record: updated.rows[0].record };
+    }
+    const created = match.note ? { ...record, pairing_note: match.note } : record;
+    await client.query(
+      `WITH c AS (
+         INSERT INTO calls (call_id, status, record, pair_key)
+         VALUES (${text(record.call_id)}, ${text(record.status)}, ${text(JSON.stringify(created))}::jsonb, ${text(match.pairKey)})
+         RETURNING id
+       )
+       INSERT INTO call_ids (surface, id, call)
+       SELECT ${text(announcement.surface)}, ${text(announcement.id)}, id FROM c; COMMIT`,
+    );
+    return { outcome: 'created' };
+  }
+
+  /** One statement: the compare-and-set on the status and the merge are atomic. */
+  async update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE calls SET record = record || $2::jsonb, status = coalesce($2::jsonb ->> 'status', status)
+       WHERE call_id = $1 AND ($3::text IS NULL OR status = $3) RETURNING 1`,
+      [callId, JSON.stringify(patch), expected ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async appendOperatorAction(
+    callId: string,
+    action: OperatorAction,
+  ): Promise<CallRecord | undefined> {
+    const [row] = await this.db.query<{ record: CallRecord }>(
+      `UPDATE calls SET record = jsonb_set(record, '{operator_actions}',
+         coalesce(record -> 'operator_actions', '[]'::jsonb) || jsonb_build_array($2::jsonb))
+       WHERE call_id = $1 RETURNING record`,
+      [callId, JSON.stringify(action)],
+    );
+    return row?.record;
+  }
+
+  async get(id: string): Promise<CallRecord | undefined> {
+    const [row] = await this.db.query<{ record: CallRecord }>(
+      `(SELECT 1 AS k, record FROM calls WHERE call_id = $1)
+       UNION ALL (SELECT 2, c.record FROM call_ids i JOIN calls c ON c.id = i.call WHERE i.id = $1 LIMIT 1)
+       ORDER BY k LIMIT 1`,
+      [id],
+    );
+    return row?.record;
+  }
+
+  async list(query: { before?: number; limit: number; status?: CallStatus }) {
+    const rows = await this.db.query<{ id: number; record: CallRecord }>(
+      `SELECT id, record FROM calls WHERE id < $1 AND ($2::text IS NULL OR status = $2)
+       ORDER BY id DESC LIMIT $3`,
+      [query.before ?? Number.MAX_SAFE_INTEGER, query.status ?? null, query.limit],
+    );
+    return {
+      records: rows.map((row) => row.record),
+      cursor: rows.length === query.limit ? rows[rows.length - 1].id : undefined,
+    };
+  }
+
+  async loadRuleSet(): Promise<StoredRuleSet | undefined> {
+    const [row] = await this.db.query<{ document: string; version: string; updated_at: string }>(
+      `SELECT document, version, updated_at FROM rule_sets WHERE name = 'active'`,
+    );
+    return row
+      ? {
+          document: JSON.parse(row.document) as unknown,
+          version: row.version,
+          updated_at: row.updated_at,
+        }
+      : undefined;
+  }
+
+  /**
+   * Compare-and-swap in one statement, whichever instance saves: the stored version must be
+   * `expected`. The save notifies every instance (`watchRuleSet`) when it commits.
+   */
+  async saveRuleSet(
+    document: unknown,
+    version: string,
+    expected: string | undefined,
+  ): Promise<boolean> {
+    const params = [JSON.stringify(document), version, new Date().toISOString(), this.channel];
+    const rows = await this.db.query(
+      expected === undefined
+        ? `WITH saved AS (
+             INSERT INTO rule_sets (name, document, version, updated_at)
+             VALUES ('active', $1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING version
+           )
+           SELECT pg_notify($4, version) FROM saved`
+        : `WITH saved AS (
+             UPDATE rule_sets SET document = $1, version = $2, updated_at = $3
+             WHERE name = 'active' AND version = $5 RETURNING version
+           )
+           SELECT pg_notify($4, version) FROM saved`,
+      expected === undefined ? params : [...params, expected],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Calls `changed` when any instance saves a rule set, and each time the notification
+   * connection is (again) listening: a save may have been missed before: the caller reloads.
+   */
+  watchRuleSet(changed: () => void): () => void {
+    const listener = this.db.listen(this.channel, changed, changed);
+    return () => void this.db.unlisten(listener);
+  }
+
+  checkReady(): Promise<StoreReadiness> {
+    return this.db.checkReady();
+  }
+
+  /** Nothing to check at open beyond what `open` did: the server answered and migrated. */
+  async checkIntegrity(): Promise<void> {}
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** The matcher's view of what the look-up found (inside the claim's transaction). */
+function indexOf(rows: HolderRow[]): TwinIndex {
+  return {
+    callsWithId: (id) =>
+      rows.filter((row) => row.id === id).map(({ call, surface }) => ({ call, surface })),
+    callWithPairKey: (key) => rows.find((row) => row.pair_key === key)?.call,
+    surfacesOf: (call) => rows.filter((row) => row.call === call).map((row) => row.surface),
+  };
+}
+
+/**
+ * Transaction-level advisory locks on the announcement's id and physical-call key, in a fixed
+ * order (no deadlock between two claims taking both). The keys are 64-bit hashes computed
+ * here (numbers: nothing to quote), and the statements go out with the BEGIN.
+ */
+function lockStatements(announcement: Announcement): string {
+  const names = [`switchboard.call-id:${announcement.id}`];
+  if (announcement.pairKey !== undefined)
+    names.push(`switchboard.call-key:${announcement.pairKey}`);
+  const keys = names
+    .map((name) => createHash('sha256').update(name).digest().readBigInt64BE(0))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return keys.map((key) => `SELECT pg_advisory_xact_lock(${key.toString()});`).join(' ');
+}
