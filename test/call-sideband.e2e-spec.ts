@@ -15,6 +15,7 @@ import { liveEvents, realtimeEvents, Json } from './support/fake-sideband';
 import { TestStreamClient } from './support/stream-client';
 import { createTestApp, eventually, TestApp } from './support/test-app';
 import { OrderDesk, OrderToolsModule } from './support/order-tools';
+import { createTestSchema, TEST_DATABASE_URL } from './support/postgres';
 import { liveAnnouncement, physicalCall, realtimeAnnouncement } from './support/twin-calls';
 
 const ADMIN = 'sideband-admin-token';
@@ -60,7 +61,12 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
   let client: TestStreamClient | undefined;
   let callStore: SqliteCallStore;
 
-  async function start(sideband: SidebandOptions = {}, rules: object = RULES, apiKey?: string) {
+  async function start(
+    sideband: SidebandOptions = {},
+    rules: object = RULES,
+    apiKey?: string,
+    databaseUrl?: string,
+  ) {
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(rules));
     callStore = new SqliteCallStore(':memory:');
@@ -68,7 +74,7 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
       imports: [
         EventStreamModule.forRoot({ adminToken: ADMIN }),
         CallsModule.forRoot({
-          store: callStore,
+          ...(databaseUrl ? { databaseUrl } : { store: callStore }),
           rulesFile,
           twinWaitMs: 0,
           callControl: {
@@ -530,6 +536,40 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
       .expect(200);
     expect(sent.body).toEqual(JSON.parse(answer.replace('rtc_123', call.realtimeId)));
   });
+
+  (TEST_DATABASE_URL ? it : it.skip)(
+    'on PostgreSQL (DATABASE_URL): the call after answer is recorded the same way',
+    async () => {
+      const schema = await createTestSchema('sideband');
+      try {
+        await start({}, RULES, undefined, schema.url);
+        const call = physicalCall();
+        fake.calls.offer({ live: call.liveId });
+        await t.deliver(liveAnnouncement(call)).expect(200);
+        const sideband = await fake.sidebands.connection(call.liveId);
+        sideband.send(liveEvents.callerSaying('Where is order D4?'));
+        sideband.send(liveEvents.functionCall('fc_pg', 'lookup_order', { order_id: 'D4' }));
+        await sideband.waitFor((e) => e.type === 'response.item.create');
+        sideband.send(liveEvents.dtmf('9'));
+        fake.sidebands.hangUp(call.liveId);
+        const record = await recordWhen(call.liveId, (r) => expect(r.ended).toBeDefined());
+        expect(record).toMatchObject({
+          answered_at: expect.any(String),
+          sideband: { state: 'closed', reconnects: 0 },
+          transcript: [{ speaker: 'caller', text: 'Where is order D4?' }],
+          tool_calls: [{ tool_call_id: 'fc_pg', outcome: 'ok' }],
+          dtmf: [{ digits: '9' }],
+          ended: { reason: 'caller_hung_up', inferred: false },
+        });
+      } finally {
+        client?.close();
+        client = undefined;
+        await t?.close();
+        t = undefined as unknown as TestApp;
+        await schema.drop();
+      }
+    },
+  );
 
   it('shutdown closes the open sidebands cleanly and records it', async () => {
     await start();
