@@ -24,6 +24,7 @@ function startProcess(file, env = {}) {
         resolve({
           port: Number(match[1]),
           child,
+          pid: child.pid,
           stop: async () => {
             if (child.exitCode !== null) return;
             const exited = new Promise((r) => child.once('exit', r));

@@ -6,6 +6,7 @@ const { benchServer } = require('./http');
 const { benchRules } = require('./rules');
 const { benchCallLatency } = require('./call-latency');
 const { benchFanout } = require('./fanout');
+const { benchSidebands } = require('./sidebands');
 const { BENCH_DATABASE_URL, createSchema } = require('./postgres');
 const { measureRoundTrips } = require('./pg-round-trips');
 const { probeFsync } = require('./fsync-probe');
@@ -69,8 +70,8 @@ async function runServers(servers) {
 
 async function main() {
   const only = process.argv[2];
-  if (only && !['webhooks', 'calls', 'stream', 'postgres'].includes(only))
-    throw new Error('usage: npm run bench [-- webhooks|calls|stream|postgres]');
+  if (only && !['webhooks', 'calls', 'stream', 'postgres', 'sidebands'].includes(only))
+    throw new Error('usage: npm run bench [-- webhooks|calls|stream|postgres|sidebands]');
   console.log(
     `node ${process.version}, ${require('node:os').cpus().length} cores; ${SECONDS} s per server, ${CONNECTIONS} connections\n`,
   );
@@ -81,6 +82,7 @@ async function main() {
   if (only === 'postgres' || (!only && BENCH_DATABASE_URL)) await postgres();
   else if (!only)
     console.log('\nPostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+  if (!only || only === 'sidebands') await sidebands();
 }
 
 /**
@@ -149,6 +151,37 @@ async function postgres() {
       ) + ` ${fmt(r.perEvent, 2)} round trips per delivery (${r.roundTrips} for ${r.count})`,
     );
   }
+}
+
+async function sidebands() {
+  const calls = Number(process.env.BENCH_SIDEBAND_CALLS || 1000);
+  const seconds = Number(process.env.BENCH_SIDEBAND_SECONDS || 30);
+  console.log(
+    `\nAnswered calls with live sidebands: ${calls} Live calls at once against a fake OpenAI, each speaking (a transcript delta every 400 ms) and calling a tool once a minute, for ${seconds} s`,
+  );
+  const r = await benchSidebands({ calls, seconds });
+  const normal = await benchSidebands({ calls, seconds, env: { STORE_SYNCHRONOUS: 'normal' } });
+  const floor = await benchSidebands({ calls, seconds, target: 'floor' });
+  console.log(
+    `  ${r.sidebands}/${r.calls} sidebands open, ${fmt(r.deltas)} transcript deltas, ${r.toolCalls} function calls (${r.duplicates} answered twice)`,
+  );
+  console.log(
+    `  memory: ${fmt(r.memoryPerCallKiB, 1)} KiB per call (RSS ${fmt(r.rssBeforeMiB)} MiB before, ${fmt(r.rssWithMiB)} MiB with the calls)`,
+  );
+  console.log(
+    `  function call -> output: p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms, max ${fmt(r.maxMs, 1)} ms (aim: p99 under 20 ms plus the handler's own time; no handler here)`,
+  );
+  console.log(
+    `  with STORE_SYNCHRONOUS=normal (no fsync per commit): p50 ${fmt(normal.p50Ms, 2)} ms, p99 ${fmt(normal.p99Ms, 2)} ms, ${fmt(normal.memoryPerCallKiB, 1)} KiB per call, CPU ${fmt(normal.cpuShare * 100, 1)}%`,
+  );
+  console.log(
+    `  floor (a bare ws client answering at once): p50 ${fmt(floor.p50Ms, 2)} ms, p99 ${fmt(floor.p99Ms, 2)} ms; Switchboard p99 - floor p99 = ${fmt(r.p99Ms - floor.p99Ms, 2)} ms`,
+  );
+  console.log(
+    `  CPU: ${fmt(r.cpuShare * 100, 1)}% of one core during the steady phase (floor ${fmt(floor.cpuShare * 100, 1)}%)`,
+  );
+  if (r.sidebands < r.calls || r.duplicates > 0)
+    throw new Error(`${r.sidebands} of ${r.calls} sidebands, ${r.duplicates} outputs sent twice`);
 }
 
 async function stream() {

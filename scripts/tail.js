@@ -60,14 +60,33 @@ function parseArgs(argv) {
   return options;
 }
 
+/** What the line says beyond the type and the call: the gist of each call event. */
+function detailOf(type, data) {
+  switch (type) {
+    case 'call.routed':
+      return ` rule=${data.rule ?? '(default)'} action=${data.action?.type}`;
+    case 'call.answered':
+      return ` on ${data.surface} sideband=${data.sideband}`;
+    case 'call.transcript':
+      return ` ${data.speaker}: ${JSON.stringify(String(data.text ?? '').slice(0, 120))}`;
+    case 'call.tool_called':
+      return ` ${data.name} ${data.outcome} ${data.duration_ms} ms`;
+    case 'call.dtmf':
+      return ` digits=${data.digits}`;
+    case 'call.transferred':
+      return ` to ${data.target_uri} by ${data.by}`;
+    case 'call.ended':
+      return ` ${data.reason}${data.inferred ? ' (inferred)' : ''} after ${Math.round((data.duration_ms ?? 0) / 1000)} s`;
+    default:
+      return '';
+  }
+}
+
 function describe(message) {
   const event = message.event;
   const data = event.data || {};
   const subject = data.call_id || data.id || '';
-  const extra =
-    event.type === 'call.routed'
-      ? ` rule=${data.rule ?? '(default)'} action=${data.action?.type}`
-      : '';
+  const extra = detailOf(event.type, data);
   // Decided and recorded but not sent to OpenAI (no API key): never to be read as a real one.
   const dry = data.dry_run === true ? ' (dry run)' : '';
   const when = new Date((event.created_at || 0) * 1000).toISOString().slice(11, 19);

@@ -66,14 +66,24 @@ export { toolParametersOf } from './calls/tools/tool-schema';
 export type { JsonSchema } from './calls/tools/tool-schema';
 export { TransferCallArgs, EndCallArgs } from './calls/tools/builtin/call-control-tools.dto';
 export { RulesService } from './calls/rules/rules.service';
+// The call after it is answered: its sideband, and the tool runner it calls.
+export { SidebandService } from './calls/sideband/sideband.service';
+export type { SidebandOptions } from './calls/sideband/sideband.options';
+export type { CallBehaviour } from './calls/rules/call-behaviour';
 export { compileRuleSet, RulesValidationError } from './calls/rules/rule-set.compiler';
 export type { Decision, Explanation } from './calls/rules/rule-set';
 export type { AcceptSessions, RenderedAction } from './calls/rules/route-action';
 export { deriveCallFacts } from './calls/sip/call-facts';
 export { CALL_STORE } from './calls/store/call-store';
 export type {
+  CallEnding,
+  CallEndReason,
   CallRecord,
   CallRecordPatch,
+  SidebandState,
+  ToolCallRecord,
+  TranscriptTurn,
+  TransferRecord,
   CallStore,
   ClaimResult,
   SurfaceArrival,

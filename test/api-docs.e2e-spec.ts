@@ -35,6 +35,7 @@ const EXPECTED_ERRORS: Record<string, number[]> = {
   'GET /calls/{callId}': [401, 404],
   'POST /calls/{callId}/hangup': [401, 404, 502],
   'POST /calls/{callId}/refer': [400, 401, 404, 502],
+  'POST /calls/{callId}/message': [400, 401, 404, 409],
   'GET /healthz': [503],
   'GET /readyz': [503],
   'GET /metrics': [401],

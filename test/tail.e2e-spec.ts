@@ -62,6 +62,33 @@ describe('npm run tail', () => {
       ),
     );
     expect(output).not.toContain('batch.completed');
+
+    // The call after answer: each event's gist on its line.
+    await publisher.publish('call.transcript', {
+      call_id: 'rtc_42',
+      surface: 'realtime',
+      speaker: 'caller',
+      text: 'Where is my order?',
+    });
+    await publisher.publish('call.tool_called', {
+      call_id: 'rtc_42',
+      surface: 'realtime',
+      name: 'lookup_order',
+      outcome: 'ok',
+      duration_ms: 3,
+    });
+    await publisher.publish('call.ended', {
+      call_id: 'rtc_42',
+      surface: 'realtime',
+      reason: 'caller_hung_up',
+      inferred: true,
+      duration_ms: 61_400,
+    });
+    await eventually(() =>
+      expect(output).toMatch(/call\.ended rtc_42 caller_hung_up \(inferred\) after 61 s$/m),
+    );
+    expect(output).toMatch(/call\.transcript rtc_42 caller: "Where is my order\?"$/m);
+    expect(output).toMatch(/call\.tool_called rtc_42 lookup_order ok 3 ms$/m);
   });
 
   it('says why when the token is refused', async () => {

@@ -45,6 +45,24 @@ export const CallsDocs = {
     errors: { 404: 'no call with that id' },
   }),
   hangup: operatorAction('Hang up a live call'),
+  message: ApiOperationDocs({
+    summary: 'Put an operator message into the conversation of a live call (through its sideband)',
+    description:
+      'Realtime: a system message item and a response; Live: session.instructions.append. Recorded as an operator action (`message`) and, when the rule keeps transcripts, as an `operator` turn.',
+    admin: true,
+    ok: {
+      200: { description: "sent on the call's sideband", type: CallActionDoneDto },
+      202: {
+        description: 'dry run (no OPENAI_API_KEY): recorded, not sent',
+        type: CallActionDryRunDto,
+      },
+    },
+    errors: {
+      400: 'text is missing, empty or longer than 4000 characters',
+      404: 'no call with that id',
+      409: 'the call has no open sideband on this instance (not answered, ended, or held by another instance)',
+    },
+  }),
   refer: operatorAction('Transfer a live call (SIP REFER) to a sip:, sips: or tel: URI', {
     400: 'target_uri is missing or not a sip:, sips: or tel: URI',
   }),

@@ -1,6 +1,7 @@
 import {
   BadGatewayException,
   Body,
+  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -20,7 +21,7 @@ import { AdminTokenGuard } from '../common/guards/admin-token.guard';
 import { ADMIN_AUTH } from '../docs/api-docs';
 import { CallsDocs } from './calls.controller.docs';
 import { CallsService } from './calls.service';
-import { ListCallsQuery, ReferRequestDto } from './dto/call-requests.dto';
+import { ListCallsQuery, MessageRequestDto, ReferRequestDto } from './dto/call-requests.dto';
 import { CALL_STORE, CallStore } from './store/call-store';
 
 const strict = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
@@ -71,6 +72,25 @@ export class CallsController {
     @Res({ passthrough: true }) res: Response,
   ) {
     return this.act(callId, { type: 'refer', target_uri: body.target_uri }, res);
+  }
+
+  /** Text into the conversation of a call in progress (through its sideband). */
+  @Post(':callId/message')
+  @HttpCode(HttpStatus.OK)
+  @CallsDocs.message
+  async message(
+    @Param('callId') callId: string,
+    @Body(strict) body: MessageRequestDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const result = await this.calls.operatorMessage(callId, body.text);
+    if (!result) throw new NotFoundException(`no call ${callId}`);
+    if ('refused' in result) throw new ConflictException(result.refused);
+    if (!result.sent) {
+      res.status(HttpStatus.ACCEPTED);
+      return { call_id: callId, action: 'message', dry_run: true };
+    }
+    return { call_id: callId, action: 'message', sent: true };
   }
 
   private async act(

@@ -17,6 +17,8 @@ import { CallsService } from './calls.service';
 import { CallOutcomes } from './call-outcomes';
 import { CallControlClient } from './control/call-control.client';
 import { CallSurfaces } from './surfaces/call-surfaces';
+import { MAX_SIDEBAND_CALLS } from './sideband/sideband.options';
+import { SidebandService } from './sideband/sideband.service';
 import { TwinRendezvous } from './twins/twin-rendezvous';
 import { MAX_TWIN_WAIT_MS } from './twins/twin-wait';
 import { RulesController } from './rules/rules.controller';
@@ -65,6 +67,7 @@ import { CallToolsService } from './tools/call-tools.service';
     CallOutcomes,
     TwinRendezvous,
     RulesService,
+    SidebandService,
     CallsService,
     // Tools as Nest handlers: every @CallTool in the app, the built-in ones among them.
     CallToolRegistry,
@@ -72,7 +75,14 @@ import { CallToolsService } from './tools/call-tools.service';
     { provide: CALL_TOOL_RUNNER, useExisting: CallToolsService },
     CallControlTools,
   ],
-  exports: [RulesService, CallsService, CALL_STORE, CallToolsService, CALL_TOOL_RUNNER],
+  exports: [
+    RulesService,
+    CallsService,
+    SidebandService,
+    CALL_STORE,
+    CallToolsService,
+    CALL_TOOL_RUNNER,
+  ],
 })
 export class CallsModule
   extends ConfigurableCallsModule
@@ -82,6 +92,7 @@ export class CallsModule
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) private readonly options: CallsModuleOptions,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly sidebands: SidebandService,
   ) {
     super();
   }
@@ -103,6 +114,15 @@ export class CallsModule
         `CallsModule: twinWaitMs must be a number from 0 to ${MAX_TWIN_WAIT_MS} (got ${String(wait)})`,
       );
     }
+    const maxCalls = this.options.sideband?.maxCalls;
+    if (
+      maxCalls !== undefined &&
+      !(Number.isInteger(maxCalls) && maxCalls >= 0 && maxCalls <= MAX_SIDEBAND_CALLS)
+    ) {
+      throw new Error(
+        `CallsModule: sideband.maxCalls must be an integer from 0 to ${MAX_SIDEBAND_CALLS} (got ${String(maxCalls)})`,
+      );
+    }
     const limits = {
       maxBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
@@ -110,9 +130,13 @@ export class CallsModule
     consumer.apply(jsonBody(limits)).forRoutes(RulesController, CallsController);
   }
 
-  /** Call handlers in flight write their outcome to this store: they finish first. */
+  /**
+   * Call handlers in flight write their outcome to this store: they finish first. Sidebands
+   * are closed (and recorded so) before the store.
+   */
   async onApplicationShutdown(): Promise<void> {
     await this.dispatcher.drain();
+    await this.sidebands.closeAll();
     if (!this.options.store) await this.store.close();
   }
 }

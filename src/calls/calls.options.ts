@@ -1,6 +1,7 @@
 import { CallControlOptions } from './control/call-control.client';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-synchronous';
 import { CallStore } from './store/call-store';
+import { SidebandOptions } from './sideband/sideband.options';
 
 /** Options of `CallsModule.forRoot()` / `forRootAsync()`. */
 export interface CallsModuleOptions {
@@ -43,6 +44,11 @@ export interface CallsModuleOptions {
    * rule's fallback). No other call waits. 0 to 5000 ms; default 300.
    */
   twinWaitMs?: number;
+  /**
+   * The call after it is answered: a sideband WebSocket per call (greeting, tools, transcripts,
+   * DTMF, transfers, the end), at most `maxCalls` at once. Needs `callControl.apiKey`.
+   */
+  sideband?: SidebandOptions;
   /**
    * How long a `@CallTool` handler may run before the model is told it timed out and the
    * handler's `ctx.signal` aborts; a tool's own `timeoutMs` overrides it. Default 10,000 ms

@@ -26,6 +26,7 @@ import {
 } from './surfaces/call-offer';
 import { ControlRequest, sendThrough } from './surfaces/call-surface';
 import { CallSurfaces } from './surfaces/call-surfaces';
+import { SidebandService } from './sideband/sideband.service';
 import { settleOnSurface } from './surfaces/settle-surface';
 import { otherSurface, SurfaceName } from './surfaces/surface-name';
 import { announcedSurfaces } from './twins/announced-surfaces';
@@ -67,6 +68,7 @@ export class CallsService {
     @Inject(CALL_STORE) private readonly store: CallStore,
     @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
     @Optional() private readonly metrics?: SwitchboardMetrics,
+    @Optional() private readonly sidebands?: SidebandService,
   ) {
     this.now = options.now ?? (() => new Date());
     this.routeLine = new CallRouteLine(options.redactCallerIds ?? false);
@@ -212,7 +214,9 @@ export class CallsService {
     const callId = record.call_id;
     const { decision } = record;
     const id = record.surfaces[surface]?.id ?? callId;
-    const sending = sendThrough(this.surfaces.get(surface), id, request);
+    // The accept offers the tools the rule names (their declarations come from the handlers).
+    const sent = this.sidebands?.prepareAccept(surface, request, decision) ?? request;
+    const sending = sendThrough(this.surfaces.get(surface), id, sent);
     const announced = announcedSurfaces(record);
     this.logger.log(
       this.routeLine.describe(
@@ -243,7 +247,7 @@ export class CallsService {
       ...(record.adjustments ? { adjustments: record.adjustments } : {}),
     });
     const outcome = await sending;
-    await this.finish(record, surface, request, outcome, context.receivedAt);
+    await this.finish(record, surface, request, outcome, context);
   }
 
   /** The other surface's announcement of a call already recorded: noted on it, not routed. */
@@ -312,7 +316,42 @@ export class CallsService {
     });
     if (!record) return undefined;
     this.outcomes.operated(callId, surface, request, outcome, asker);
+    this.sidebands?.noteAction(callId, request, outcome, asker.by);
     return { record, outcome };
+  }
+
+  /**
+   * An operator's text into the conversation of a call in progress, through the sideband this
+   * process holds: recorded as an operator action (and a transcript turn when the rule keeps
+   * them). In a dry run it is recorded, not sent. Undefined: no such call.
+   */
+  async operatorMessage(
+    id: string,
+    text: string,
+  ): Promise<{ record: CallRecord; sent: boolean } | { refused: string } | undefined> {
+    const existing = await this.store.get(id);
+    if (!existing) return undefined;
+    const callId = existing.call_id;
+    const surface = existing.surface ?? announcedSurfaces(existing)[0];
+    const result = this.sidebands?.message(callId, text) ?? { refused: 'dry_run' as const };
+    if ('refused' in result && result.refused !== 'dry_run') {
+      const state = existing.ended
+        ? `it ended (${existing.ended.reason})`
+        : existing.sideband
+          ? `its sideband is ${existing.sideband.state}${existing.sideband.owner ? ` on ${existing.sideband.owner}` : ''}`
+          : 'it was not answered';
+      return { refused: `call ${id} has no open sideband on this instance: ${state}` };
+    }
+    const sent = 'sent' in result;
+    const record = await this.store.appendOperatorAction(callId, {
+      action: 'message',
+      text,
+      at: new Date().toISOString(),
+      surface,
+      outcome: sent ? { ok: true, attempts: 1, duration_ms: 0 } : { dry_run: true },
+    });
+    if (!record) return undefined;
+    return { record, sent };
   }
 
   private async finish(
@@ -320,10 +359,11 @@ export class CallsService {
     surface: SurfaceName,
     request: DecisionRequest,
     outcome: ControlOutcome | undefined,
-    receivedAt: number,
+    context: DecisionContext,
   ): Promise<void> {
     const callId = record.call_id;
     const status = statusOf(outcome);
+    const receivedAt = context.receivedAt;
     await this.store.update(callId, {
       status,
       openai: outcome ?? null,
@@ -333,6 +373,9 @@ export class CallsService {
       },
     });
     await this.outcomes.decided(record, surface, request, outcome);
+    // Answered: from here the call's sideband follows it to its end.
+    if (request.type === 'accept' && outcome?.ok)
+      await this.sidebands?.answered(record, surface, context.facts);
   }
 
   /**

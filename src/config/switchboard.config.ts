@@ -5,6 +5,7 @@ import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 import { DEFAULT_TWIN_WAIT_MS, MAX_TWIN_WAIT_MS } from '../calls/twins/twin-wait';
+import { MAX_SIDEBAND_CALLS, SIDEBAND_DEFAULTS } from '../calls/sideband/sideband.options';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '../calls/tools/tool-timeout';
 import {
   DEV_ADMIN_TOKEN_FILE,
@@ -45,6 +46,8 @@ export interface SwitchboardConfig {
   rulesFile?: string;
   /** How long a decision waits for the announcement of the surface it prefers (the twin). */
   twinWaitMs: number;
+  /** Sidebands (the call after it is answered) open at once on this instance. */
+  sidebandMaxCalls: number;
   /** How long a `@CallTool` handler may run before the model is told it timed out. */
   callToolTimeoutMs: number;
   maxBodyBytes: number;
@@ -109,6 +112,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       DEFAULT_TWIN_WAIT_MS,
       0,
       MAX_TWIN_WAIT_MS,
+    ),
+    sidebandMaxCalls: integer(
+      'SIDEBAND_MAX_CALLS',
+      env.SIDEBAND_MAX_CALLS,
+      SIDEBAND_DEFAULTS.maxCalls,
+      0,
+      MAX_SIDEBAND_CALLS,
     ),
     callToolTimeoutMs: integer(
       'CALL_TOOL_TIMEOUT_MS',

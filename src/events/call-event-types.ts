@@ -13,6 +13,13 @@ export const CALL_EVENTS = {
   notFound: 'call.not_found',
   actionFailed: 'call.action_failed',
   hungUp: 'call.hung_up',
+  // The call after it is answered (the sideband, src/calls/sideband/).
+  answered: 'call.answered',
+  transcript: 'call.transcript',
+  toolCalled: 'call.tool_called',
+  transferred: 'call.transferred',
+  dtmf: 'call.dtmf',
+  ended: 'call.ended',
 } as const;
 
 export type CallEventType = (typeof CALL_EVENTS)[keyof typeof CALL_EVENTS];

@@ -88,6 +88,11 @@ export class FakeCallState {
     if (call) call.state = 'gone';
   }
 
+  /** The call was offered and is over (hung up, rejected, transferred): its sideband is refused. */
+  isGone(id: string): boolean {
+    return this.find(id)?.state === 'gone';
+  }
+
   /** The surface that answered the call, if any. */
   answeredOn(id: string): Surface | undefined {
     return this.find(id)?.answeredOn;

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { checkBody, ControlPath, FakeCallState, parseControlPath } from './fake-call-state';
+import { FakeSidebands } from './fake-sideband';
 
 export interface RecordedRequest {
   method: string;
@@ -34,6 +35,8 @@ export class FakeOpenAI {
   readonly requests: RecordedRequest[] = [];
   /** The pending calls OpenAI holds (see `FakeCallState`). */
   readonly calls = new FakeCallState();
+  /** The sideband WebSockets of answered calls, on both surfaces (see `FakeSidebands`). */
+  readonly sidebands = new FakeSidebands((id) => this.calls.isGone(id));
   private readonly script: Reply[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
@@ -43,6 +46,7 @@ export class FakeOpenAI {
   static async start(): Promise<FakeOpenAI> {
     const fake = new FakeOpenAI();
     fake.server = createServer((req, res) => fake.handle(req, res));
+    fake.sidebands.attach(fake.server);
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
@@ -78,6 +82,7 @@ export class FakeOpenAI {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.sidebands.close();
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -119,6 +124,14 @@ export class FakeOpenAI {
         res.writeHead(reply.status, { 'content-type': 'application/json' });
         if (reply.body !== undefined) res.write(JSON.stringify(reply.body));
         res.end();
+        const control = recorded.control;
+        // A hangup or transfer OpenAI carried out ends the call: its sideband closes after.
+        if (
+          control &&
+          reply.status < 300 &&
+          (control.verb === 'hangup' || control.verb === 'refer')
+        )
+          this.sidebands.endedByControl(control.id, control.verb);
       };
       if (reply.until) void reply.until.then(answer, answer);
       else setTimeout(answer, reply.delayMs ?? 0);

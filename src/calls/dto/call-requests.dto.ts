@@ -1,4 +1,14 @@
-import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsTargetUri } from './is-target-uri.validator';
@@ -10,6 +20,15 @@ export class ReferRequestDto {
   @ApiProperty({ example: 'tel:+14155550199' })
   @IsTargetUri()
   target_uri!: string;
+}
+
+/** `POST /calls/:id/message`: an operator's text, put into the conversation of a live call. */
+export class MessageRequestDto {
+  @ApiProperty({ example: 'Tell the caller their refund was approved.', maxLength: 4000 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  text!: string;
 }
 
 export class ListCallsQuery {

@@ -161,11 +161,14 @@ export class DryRunOutcomeDto {
 
 @ApiExtraModels(ControlOutcomeDto, DryRunOutcomeDto)
 export class OperatorActionDto implements OperatorAction {
-  @ApiProperty({ enum: ['hangup', 'refer'] })
-  action!: 'hangup' | 'refer';
+  @ApiProperty({ enum: ['hangup', 'refer', 'message'] })
+  action!: 'hangup' | 'refer' | 'message';
 
   @ApiPropertyOptional()
   target_uri?: string;
+
+  @ApiPropertyOptional({ description: 'a `message`: the text put into the conversation' })
+  text?: string;
 
   @ApiProperty({ format: 'date-time' })
   at!: string;

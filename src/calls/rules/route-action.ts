@@ -1,6 +1,12 @@
 import { checkTargetUri } from '../sip/uri-check';
 import { isSurfaceName, SurfaceName } from '../surfaces/surface-name';
 import { markCallerText } from './caller-data';
+import {
+  CALL_BEHAVIOUR_KEYS,
+  CallBehaviour,
+  compileBehaviour,
+  withoutBehaviour,
+} from './call-behaviour';
 import { ConditionError, ConditionErrors } from './condition.compiler';
 import { compileGlob, LinearPattern } from './patterns';
 import { asUriComponent, Placement, Placeholder, RenderContext, Template } from './template';
@@ -14,8 +20,8 @@ export type AcceptSessions = Partial<Record<SurfaceName, Record<string, unknown>
  * or a session per surface it may answer on (`sessions`), with the one it `prefer`s.
  */
 export type RenderedAction =
-  | { type: 'accept'; session: Record<string, unknown> }
-  | { type: 'accept'; sessions: AcceptSessions; prefer?: SurfaceName }
+  | ({ type: 'accept'; session: Record<string, unknown> } & CallBehaviour)
+  | ({ type: 'accept'; sessions: AcceptSessions; prefer?: SurfaceName } & CallBehaviour)
   | { type: 'reject'; status_code: number }
   | { type: 'refer'; target_uri: string };
 
@@ -55,11 +61,22 @@ export function compileAction(raw: Record<string, unknown>, path: string): Compi
   if (kind === 'refer') return compileRefer(body, `${path}.refer`);
   if (Object.keys(body).some((key) => SURFACE_ACCEPT_KEYS.includes(key)))
     return compileSurfaceAccept(body, `${path}.accept`);
-  const warnings: string[] = [];
-  const session = compileValue({ type: 'realtime', ...body }, `${path}.accept`, warnings);
+  const { behaviour, mistakes } = compileBehaviour(body, `${path}.accept`);
+  if (mistakes.length > 0)
+    throw mistakes.length === 1 ? mistakes[0] : new ConditionErrors(mistakes);
+  const warnings: string[] = [...behaviour.warnings];
+  const session = compileValue(
+    { type: 'realtime', ...withoutBehaviour(body) },
+    `${path}.accept`,
+    warnings,
+  );
   return {
     type: 'accept',
-    render: (context) => ({ type: 'accept', session: session(context) as Record<string, unknown> }),
+    render: (context) => ({
+      type: 'accept',
+      session: session(context) as Record<string, unknown>,
+      ...behaviour.render(context),
+    }),
     warnings,
   };
 }
@@ -70,8 +87,8 @@ export function compileAction(raw: Record<string, unknown>, path: string): Compi
  * is checked against what its surface takes, and every string in it may be a template.
  */
 function compileSurfaceAccept(body: Record<string, unknown>, path: string): CompiledAction {
-  onlyKeys(body, SURFACE_ACCEPT_KEYS, path);
-  const mistakes: ConditionError[] = [];
+  onlyKeys(body, [...SURFACE_ACCEPT_KEYS, ...CALL_BEHAVIOUR_KEYS], path);
+  const { behaviour, mistakes } = compileBehaviour(body, path);
   const given = (['realtime', 'live'] as const).filter((surface) => body[surface] !== undefined);
   if (given.length === 0)
     mistakes.push(
@@ -99,7 +116,7 @@ function compileSurfaceAccept(body: Record<string, unknown>, path: string): Comp
     );
   if (mistakes.length > 0)
     throw mistakes.length === 1 ? mistakes[0] : new ConditionErrors(mistakes);
-  const warnings: string[] = [];
+  const warnings: string[] = [...behaviour.warnings];
   const sessions = given.map(
     (surface) =>
       [
@@ -119,6 +136,7 @@ function compileSurfaceAccept(body: Record<string, unknown>, path: string): Comp
         sessions.map(([surface, session]) => [surface, session(context)]),
       ) as AcceptSessions,
       ...(prefer === undefined ? {} : { prefer: prefer as SurfaceName }),
+      ...behaviour.render(context),
     }),
     warnings,
   };

@@ -15,6 +15,7 @@ import {
   Res,
   UseGuards,
   ValidationPipe,
+  Optional,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
@@ -25,6 +26,7 @@ import { EvaluateRequestDto } from '../dto/evaluate-request.dto';
 import { ReorderRulesDto } from '../dto/call-requests.dto';
 import { deriveCallFacts } from '../sip/call-facts';
 import { settleOnSurface } from '../surfaces/settle-surface';
+import { SidebandService } from '../sideband/sideband.service';
 import { JsonObjectPipe } from '../../common/pipes/json-object.pipe';
 import { compileRuleSetInSlices, RulesValidationError } from './rule-set.compiler';
 import { ActiveRules, RulesService } from './rules.service';
@@ -49,7 +51,10 @@ const ruleSet = new JsonObjectPipe('a rule set as a JSON object: { "rules": [...
 @Controller('rules')
 @UseGuards(AdminTokenGuard)
 export class RulesController {
-  constructor(private readonly rules: RulesService) {}
+  constructor(
+    private readonly rules: RulesService,
+    @Optional() private readonly sidebands?: SidebandService,
+  ) {}
 
   @Get()
   @RulesDocs.list
@@ -98,7 +103,10 @@ export class RulesController {
     return {
       ...settled.decision,
       surface: settled.surface,
-      request: settled.request,
+      // As it would be sent: an accept with the declarations of the tools its rule offers.
+      request:
+        this.sidebands?.prepareAccept(settled.surface, settled.request, settled.decision) ??
+        settled.request,
       warnings: set.warnings,
     };
   }

@@ -33,8 +33,10 @@ export interface ControlOutcome {
 }
 
 export interface OperatorAction {
-  action: 'hangup' | 'refer';
+  /** `message`: text put into the conversation of a call in progress (`text`). */
+  action: 'hangup' | 'refer' | 'message';
   target_uri?: string;
+  text?: string;
   at: string;
   /** The surface it was sent to: the one that answered the call. */
   surface?: SurfaceName;
@@ -95,6 +97,71 @@ export interface CallRecord {
   surface?: SurfaceName;
   /** Why an announcement that looked like a twin was routed as a call of its own. */
   pairing_note?: string;
+  // The call after it is answered, written by the sideband session that owns it
+  // (src/calls/sideband/); absent on calls that were not answered.
+  /** When the accept succeeded (ISO). */
+  answered_at?: string;
+  sideband?: SidebandState;
+  /** What was said, when the rule keeps transcripts (`transcripts: true`). */
+  transcript?: TranscriptTurn[];
+  tool_calls?: ToolCallRecord[];
+  dtmf?: { at: string; digits: string }[];
+  transfers?: TransferRecord[];
+  ended?: CallEnding;
+}
+
+/** The sideband WebSocket of an answered call, as its owner last saw it. */
+export interface SidebandState {
+  state: 'connecting' | 'open' | 'reconnecting' | 'closed' | 'not_opened';
+  /** The instance that holds it (`host:pid`). */
+  owner?: string;
+  reconnects: number;
+  opened_at?: string;
+  closed_at?: string;
+  /** Why it is not open, or what went wrong (an `error` event, a refused reconnect). */
+  note?: string;
+}
+
+export interface TranscriptTurn {
+  at: string;
+  speaker: 'caller' | 'agent' | 'operator';
+  text: string;
+}
+
+export interface ToolCallRecord {
+  tool_call_id: string;
+  name: string;
+  arguments: unknown;
+  /** The JSON text sent to the model. */
+  output?: string;
+  outcome: 'ok' | 'invalid_arguments' | 'unknown_tool' | 'error' | 'timeout' | 'running';
+  started_at: string;
+  duration_ms?: number;
+}
+
+export interface TransferRecord {
+  at: string;
+  target_uri: string;
+  by: 'tool' | 'operator';
+  outcome?: unknown;
+}
+
+export type CallEndReason =
+  | 'caller_hung_up'
+  | 'we_hung_up'
+  | 'transferred'
+  | 'session_expired'
+  | 'connection_lost'
+  | 'unknown';
+
+export interface CallEnding {
+  at: string;
+  reason: CallEndReason;
+  /** True when no event said so (Realtime has no end event): read from the socket closing. */
+  inferred: boolean;
+  /** From `answered_at` to the end. */
+  duration_ms?: number;
+  detail?: string;
 }
 
 /** What recording an announcement found (see `matchAnnouncement`). */
@@ -110,7 +177,20 @@ export type ClaimResult =
 export type CallRecordPatch = Partial<
   Pick<
     CallRecord,
-    'status' | 'openai' | 'timings' | 'operator_actions' | 'decision' | 'surface' | 'pairing_note'
+    | 'status'
+    | 'openai'
+    | 'timings'
+    | 'operator_actions'
+    | 'decision'
+    | 'surface'
+    | 'pairing_note'
+    | 'answered_at'
+    | 'sideband'
+    | 'transcript'
+    | 'tool_calls'
+    | 'dtmf'
+    | 'transfers'
+    | 'ended'
   >
 >;
 

@@ -1,0 +1,238 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { CALL_EVENTS } from '../../events/call-event-types';
+import { CallOutcomes } from '../call-outcomes';
+import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
+import type { CallsModuleOptions } from '../calls.options';
+import type { CallBehaviour } from '../rules/call-behaviour';
+import type { Decision } from '../rules/rule-set';
+import { addressPart, CallFacts } from '../sip/call-facts';
+import { CALL_STORE, CallRecord, CallStore, ControlOutcome } from '../store/call-store';
+import type { ControlRequest } from '../surfaces/call-surface';
+import type { SurfaceName } from '../surfaces/surface-name';
+import { CALL_TOOL_RUNNER, CallToolRunner } from '../tools/call-tool-runner';
+import { CallJournal } from './call-journal';
+import { liveProtocol } from './live.protocol';
+import { realtimeProtocol } from './realtime.protocol';
+import { SIDEBAND_DEFAULTS } from './sideband.options';
+import { SidebandSession } from './sideband-session';
+import { redactNumbers } from './transcript-redaction';
+
+const PROTOCOLS = { realtime: realtimeProtocol, live: liveProtocol };
+/** How many ended sessions are kept for late answers (see `ended`). */
+const RECENTLY_ENDED = 1000;
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** Realtime keeps the caller's words only when the session transcribes its input. */
+const DEFAULT_INPUT_TRANSCRIPTION = { model: 'gpt-4o-mini-transcribe' };
+
+/** Why a message could not be put into a call's conversation. */
+export type MessageRefusal = 'no_call' | 'dry_run' | 'not_here';
+
+/**
+ * The sidebands of the calls this process answered: one session per call, opened right after a
+ * successful accept (on either surface), at most `sideband.maxCalls` at once. No sidebands in a
+ * dry run (no API key). The sessions are closed cleanly on shutdown.
+ */
+@Injectable()
+export class SidebandService {
+  private readonly logger = new Logger('Sideband');
+  private readonly sessions = new Map<string, SidebandSession>();
+  /**
+   * Sessions that ended lately: OpenAI's answer to our own hangup or transfer can arrive after
+   * the sideband closed for it, and still belongs in the record.
+   */
+  private readonly ended = new Map<string, SidebandSession>();
+  private readonly owner = `${hostname()}:${process.pid}`;
+  private readonly apiKey?: string;
+  private readonly baseURL: string;
+  private readonly maxCalls: number;
+  private readonly redact: (text: string) => string;
+  private readonly sessionOptions;
+
+  constructor(
+    @Inject(CALL_STORE) private readonly store: CallStore,
+    private readonly outcomes: CallOutcomes,
+    @Inject(CALLS_MODULE_OPTIONS) options: CallsModuleOptions,
+    @Optional() @Inject(CALL_TOOL_RUNNER) private readonly runner?: CallToolRunner,
+  ) {
+    this.apiKey = options.callControl?.apiKey;
+    this.baseURL = options.callControl?.baseURL ?? DEFAULT_BASE_URL;
+    const { maxCalls, redactNumbers: redacting, ...rest } = options.sideband ?? {};
+    this.maxCalls = maxCalls ?? SIDEBAND_DEFAULTS.maxCalls;
+    const masked = redacting ?? options.redactCallerIds ?? false;
+    this.redact = masked ? redactNumbers : (text) => text;
+    const { maxCalls: _default, ...defaults } = SIDEBAND_DEFAULTS;
+    void _default;
+    this.sessionOptions = { ...defaults, ...definedOnly(rest) };
+  }
+
+  /** Sidebands open on this instance now. */
+  get openCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * The accept as it is sent: the session config gains the declarations of the tools the rule
+   * offers (Realtime: `session.tools`; Live: `delegation.responses.tools`), and a Realtime
+   * session that keeps transcripts transcribes the caller's words unless it says how already.
+   */
+  prepareAccept(surface: SurfaceName, request: ControlRequest, decision: Decision): ControlRequest {
+    if (request.type !== 'accept' || decision.action.type !== 'accept') return request;
+    const behaviour: CallBehaviour = decision.action;
+    const names = behaviour.call_tools ?? [];
+    const declared = names.length > 0 && this.runner ? this.runner.declarations(names) : [];
+    let session = request.session;
+    if (declared.length > 0) session = withTools(surface, session, declared);
+    if (behaviour.transcripts && surface === 'realtime') session = withTranscription(session);
+    return session === request.session ? request : { ...request, session };
+  }
+
+  /**
+   * The call was answered (the accept succeeded): records it, publishes `call.answered`, and
+   * opens its sideband unless this instance holds `maxCalls` already (the call goes on without
+   * one; the record says why).
+   */
+  async answered(
+    record: CallRecord,
+    surface: SurfaceName,
+    facts: CallFacts | undefined,
+  ): Promise<void> {
+    if (!this.apiKey || record.decision.action.type !== 'accept') return;
+    const callId = record.call_id;
+    const journal = new CallJournal(
+      this.store,
+      (type, data) => this.outcomes.publish(type, data),
+      callId,
+      surface,
+    );
+    const answeredAt = new Date().toISOString();
+    const surfaceCallId = record.surfaces[surface]?.id ?? callId;
+    const full = this.sessions.size >= this.maxCalls;
+    journal.change({
+      answered_at: answeredAt,
+      sideband: full
+        ? {
+            state: 'not_opened',
+            owner: this.owner,
+            reconnects: 0,
+            note: `not opened: this instance holds its limit of ${this.maxCalls} sideband(s) (SIDEBAND_MAX_CALLS); the call was answered without greeting, tools or transcripts`,
+          }
+        : { state: 'connecting', owner: this.owner, reconnects: 0 },
+    });
+    journal.publish(CALL_EVENTS.answered, {
+      surface_call_id: surfaceCallId,
+      rule: record.decision.rule,
+      sideband: full ? 'not_opened' : 'connecting',
+    });
+    if (full) {
+      this.logger.warn(
+        `call ${callId}: answered without a sideband: ${this.maxCalls} are open (SIDEBAND_MAX_CALLS)`,
+      );
+      await journal.settled();
+      return;
+    }
+    const session = new SidebandSession(
+      {
+        call_id: callId,
+        surface_call_id: surfaceCallId,
+        from: facts ? firstOf(facts, 'caller') : undefined,
+        to: facts ? firstOf(facts, 'called') : undefined,
+        sip_headers: record.sip_headers,
+        rule: record.decision.rule ?? undefined,
+        behaviour: record.decision.action,
+        answered_at: answeredAt,
+      },
+      {
+        protocol: PROTOCOLS[surface],
+        apiKey: this.apiKey,
+        baseURL: this.baseURL,
+        journal,
+        runner: this.runner,
+        options: this.sessionOptions,
+        owner: this.owner,
+        redact: this.redact,
+        onFinished: () => {
+          if (this.sessions.get(callId) === session) this.sessions.delete(callId);
+          this.ended.set(callId, session);
+          if (this.ended.size > RECENTLY_ENDED)
+            this.ended.delete(this.ended.keys().next().value as string);
+        },
+      },
+    );
+    this.sessions.set(callId, session);
+    session.start();
+  }
+
+  /**
+   * An operator or a tool hung up or transferred the call: recorded as a transfer
+   * (`call.transferred`), and the sideband's close that follows is that end, not an inferred one.
+   */
+  noteAction(
+    callId: string,
+    request: Extract<ControlRequest, { type: 'hangup' } | { type: 'refer' }>,
+    outcome: ControlOutcome | undefined,
+    by: 'operator' | 'tool' = 'operator',
+  ): void {
+    const session = this.sessions.get(callId) ?? this.ended.get(callId);
+    if (!session || !outcome) return;
+    if (request.type === 'refer') {
+      session.noteTransfer({
+        at: new Date().toISOString(),
+        target_uri: request.target_uri,
+        by,
+        outcome,
+      });
+    } else if (outcome.ok) session.noteEnding('we_hung_up');
+  }
+
+  /** An operator's text into the call's conversation, through the sideband this process holds. */
+  message(callId: string, text: string): { sent: true } | { refused: MessageRefusal } {
+    if (!this.apiKey) return { refused: 'dry_run' };
+    const session = this.sessions.get(callId);
+    if (!session || !session.say(text)) return { refused: 'not_here' };
+    return { sent: true };
+  }
+
+  /** Shutdown: every socket closed cleanly and recorded; the calls themselves go on. */
+  async closeAll(): Promise<void> {
+    const open = [...this.sessions.values()];
+    if (open.length > 0) this.logger.log(`closing ${open.length} sideband(s) on shutdown`);
+    await Promise.all(open.map((session) => session.detach()));
+    this.sessions.clear();
+  }
+}
+
+function firstOf(facts: CallFacts, role: 'caller' | 'called'): string | undefined {
+  return addressPart(facts, role, 'number')[0] ?? addressPart(facts, role, 'uri')[0];
+}
+
+function withTools(
+  surface: SurfaceName,
+  session: Record<string, unknown>,
+  declared: unknown[],
+): Record<string, unknown> {
+  const merge = (existing: unknown) => [...(Array.isArray(existing) ? existing : []), ...declared];
+  if (surface === 'realtime') return { ...session, tools: merge(session.tools) };
+  const delegation = (session.delegation ?? { type: 'responses' }) as Record<string, unknown>;
+  const responses = (delegation.responses ?? {}) as Record<string, unknown>;
+  return {
+    ...session,
+    delegation: { ...delegation, responses: { ...responses, tools: merge(responses.tools) } },
+  };
+}
+
+function withTranscription(session: Record<string, unknown>): Record<string, unknown> {
+  const audio = (session.audio ?? {}) as Record<string, unknown>;
+  const input = (audio.input ?? {}) as Record<string, unknown>;
+  if (input.transcription !== undefined) return session;
+  return {
+    ...session,
+    audio: { ...audio, input: { ...input, transcription: DEFAULT_INPUT_TRANSCRIPTION } },
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, item]) => item !== undefined),
+  ) as Partial<T>;
+}
