@@ -192,5 +192,11 @@ describe('the call console: a call from ring to hang-up, with its sideband', () 
     // Back on the board (no reload): the call is listed as ended.
     await page.getByRole('link', { name: 'Calls' }).first().click();
     await row.locator('.pill', { hasText: 'ended' }).waitFor({ timeout: 10_000 });
+    // Its clock stopped at the end: from the ring to `ended.at`, however late it is read.
+    const rangToEnd =
+      Date.parse(record.ended.at as string) - Date.parse(record.timings.received_at as string);
+    const seconds = Math.floor(rangToEnd / 1000);
+    const clock = `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+    await expect(row.locator('[role=cell].num').first().textContent()).resolves.toBe(clock);
   }, 90_000);
 });

@@ -146,4 +146,17 @@ describe('callState', () => {
     expect(callState(hungUp)).toBe('ended');
     expect(callDuration(hungUp, Date.now())).toBe(5000);
   });
+
+  it('counts the duration from the ring and stops it at the recorded end', () => {
+    const talking = { ...routedCall(), answered_at: at(200) };
+    expect(callDuration(talking, Date.parse(at(4000)))).toBe(4000);
+    // The service counts ended.duration_ms from the answer; the board's clock runs from the
+    // ring, so it stops at the end instead of jumping back, however late it is read.
+    const ended: CallRecord = {
+      ...talking,
+      ended: { at: at(6000), reason: 'caller_hung_up', inferred: true, duration_ms: 5800 },
+    };
+    expect(callState(ended)).toBe('ended');
+    expect(callDuration(ended, Date.parse(at(60_000)))).toBe(6000);
+  });
 });
