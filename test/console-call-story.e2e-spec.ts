@@ -7,6 +7,7 @@ import { FakeOpenAI } from './support/fake-openai';
 import { realtimeEvents, type Json } from './support/fake-sideband';
 import { deliverTo, ringingCall, ServiceProcess, startService } from './support/service-process';
 import { TEST_SECRET } from './support/signing';
+import { liveAnnouncement, physicalCall, realtimeAnnouncement } from './support/twin-calls';
 
 const TOKEN = 'console-story-admin-token';
 /** `npm run console:screenshots` sets this: the views are saved there as PNG for the README. */
@@ -199,4 +200,30 @@ describe('the call console: a call from ring to hang-up, with its sideband', () 
     const clock = `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
     await expect(row.locator('[role=cell].num').first().textContent()).resolves.toBe(clock);
   }, 90_000);
+
+  it('shows both ids of a call announced on both surfaces, and which one answered', async () => {
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId, live: call.liveId });
+    expect(await deliverTo(service.port, realtimeAnnouncement(call))).toBe(200);
+    expect(await deliverTo(service.port, liveAnnouncement(call))).toBe(200);
+    await page.goto(`${base}/console/calls/${call.liveId}`);
+    const timeline = page.getByTestId('timeline');
+    await timeline.getByText('Answered').waitFor({ timeout: 10_000 });
+    const { body: record } = await api<Json>('GET', `/calls/${call.realtimeId}`);
+    const answeredOn = record.surface as 'realtime' | 'live';
+    const other = answeredOn === 'realtime' ? 'live' : 'realtime';
+    const ids = { realtime: call.realtimeId, live: call.liveId };
+    const twins = page.getByTestId('call-twins');
+    await twins
+      .getByText(`${answeredOn} ${ids[answeredOn]} (answered)`)
+      .waitFor({ timeout: 10_000 });
+    await expect(
+      twins
+        .getByRole('listitem')
+        .nth(answeredOn === 'realtime' ? 1 : 0)
+        .textContent(),
+    ).resolves.toBe(`${other} ${ids[other]}`);
+    await timeline.getByText(`Announced on realtime as ${call.realtimeId}`).waitFor();
+    await timeline.getByText(`Announced on live as ${call.liveId}`).waitFor();
+  }, 60_000);
 });

@@ -112,6 +112,11 @@ describe('buildTimeline', () => {
     expect(titles).toContain('Tool lookup_order: ok');
     expect(titles).toContain('DTMF 1');
     expect(titles).toContain('Operator sent a message: “Offer a refund”');
+    // A message goes through the sideband: no HTTP answer to report, and none is missing.
+    const message = entries.find((entry) => entry.title.startsWith('Operator sent a message'));
+    expect(message?.details).toEqual(['sent through the call’s sideband']);
+    const opened = entries.find((entry) => entry.title === 'Sideband connection opened');
+    expect(opened?.details).not.toContain('state closed');
     expect(titles).toContain('Transferred to sip:desk@example.com (by tool)');
     expect(titles).toContain('Ended: transferred');
     expect(callState(record)).toBe('ended');
