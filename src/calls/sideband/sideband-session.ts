@@ -7,6 +7,7 @@ import type {
   ControlOutcome,
   SidebandState,
   ToolCallRecord,
+  TranscriptTurn,
   TransferRecord,
 } from '../store/call-store';
 import type { CallToolRunner, ToolRunResult } from '../tools/call-tool-runner';
@@ -64,6 +65,11 @@ export class SidebandSession {
   private readonly seenToolCalls = new Set<string>();
   private readonly running = new Map<string, AbortController>();
   private readonly pending = new Map<string, PendingTurn>();
+  /**
+   * Keyed turns (Realtime's agent items) already recorded from their pieces because they paused
+   * past `turnIdleMs`: the whole turn that comes later corrects that entry, not a second one.
+   */
+  private readonly flushedByKey = new Map<string, TranscriptTurn>();
   private greeted = false;
   private finished = false;
   private detached = false;
@@ -389,7 +395,23 @@ export class SidebandSession {
       clearTimeout(pending.timer);
       this.pending.delete(key ?? speaker);
     }
+    const flushed = key === undefined ? undefined : this.flushedByKey.get(key);
+    if (flushed) {
+      this.flushedByKey.delete(key!);
+      return this.correctTurn(flushed, text);
+    }
     this.addTurn(speaker, text, pending?.at);
+  }
+
+  /** A turn recorded from its pieces gets its whole text (no second `call.transcript`). */
+  private correctTurn(turn: TranscriptTurn, said: string): void {
+    if (!this.call.behaviour.transcripts) return;
+    const text = this.deps.redact(said);
+    const list = this.deps.journal.current.transcript ?? [];
+    if (!list.includes(turn) || turn.text === text) return;
+    this.deps.journal.change({
+      transcript: list.map((one) => (one === turn ? { ...turn, text } : one)),
+    });
   }
 
   /**
@@ -410,27 +432,58 @@ export class SidebandSession {
     }
     turn.text += text;
     clearTimeout(turn.timer);
-    turn.timer = setTimeout(() => this.flushTurn(id), this.deps.options.turnIdleMs);
+    turn.timer = setTimeout(() => this.flushTurn(id, key), this.deps.options.turnIdleMs);
     turn.timer.unref();
   }
 
-  private flushTurn(id: string): void {
+  /** Records a gathered turn; `key` when its whole text may still come (Realtime, idle). */
+  private flushTurn(id: string, key?: string): void {
     const turn = this.pending.get(id);
     if (!turn) return;
     clearTimeout(turn.timer);
     this.pending.delete(id);
-    if (turn.text.trim() !== '') this.addTurn(turn.speaker, turn.text.trim(), turn.at);
+    if (turn.text.trim() === '') return;
+    const earlier = key === undefined ? undefined : this.flushedByKey.get(key);
+    if (earlier) {
+      // More pieces of a turn already recorded: they extend it.
+      this.flushedByKey.delete(key!);
+      const whole = `${earlier.text} ${turn.text.trim()}`;
+      const list = this.deps.journal.current.transcript ?? [];
+      if (list.includes(earlier)) {
+        const extended = { ...earlier, text: this.deps.redact(whole) };
+        this.deps.journal.change({
+          transcript: list.map((one) => (one === earlier ? extended : one)),
+        });
+        this.rememberFlushed(key!, extended);
+        return;
+      }
+    }
+    const added = this.addTurn(turn.speaker, turn.text.trim(), turn.at);
+    if (key !== undefined && added) this.rememberFlushed(key, added);
+  }
+
+  private rememberFlushed(key: string, turn: TranscriptTurn): void {
+    this.flushedByKey.set(key, turn);
+    // Only the last few items can still get their whole text.
+    if (this.flushedByKey.size > 16)
+      this.flushedByKey.delete(this.flushedByKey.keys().next().value!);
   }
 
   private flushPendingTurns(): void {
     for (const id of [...this.pending.keys()]) this.flushTurn(id);
   }
 
-  private addTurn(speaker: 'caller' | 'agent' | 'operator', said: string, at?: string): void {
-    if (!this.call.behaviour.transcripts) return;
+  private addTurn(
+    speaker: 'caller' | 'agent' | 'operator',
+    said: string,
+    at?: string,
+  ): TranscriptTurn | undefined {
+    if (!this.call.behaviour.transcripts) return undefined;
     const text = this.deps.redact(said);
-    this.deps.journal.append('transcript', { at: at ?? new Date().toISOString(), speaker, text });
+    const turn: TranscriptTurn = { at: at ?? new Date().toISOString(), speaker, text };
+    this.deps.journal.append('transcript', turn);
     this.deps.journal.publish(CALL_EVENTS.transcript, { speaker, text });
+    return turn;
   }
 
   /** Sends now, or after the reconnect when the socket is down. */

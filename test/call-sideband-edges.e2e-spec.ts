@@ -1,0 +1,161 @@
+import { Injectable, Module } from '@nestjs/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { stringify } from 'yaml';
+import { CallsModule } from '../src/calls/calls.module';
+import type { SidebandOptions } from '../src/calls/sideband/sideband.options';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import type { CallEvent } from '../src/events/call-event-types';
+import { EventStreamModule } from '../src/stream/event-stream.module';
+import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
+import { FakeOpenAI } from './support/fake-openai';
+import { realtimeEvents, Json } from './support/fake-sideband';
+import { TestStreamClient } from './support/stream-client';
+import { createTestApp, eventually, TestApp } from './support/test-app';
+import { OrderToolsModule } from './support/order-tools';
+import { physicalCall, realtimeAnnouncement } from './support/twin-calls';
+
+const ADMIN = 'sideband-admin-token';
+
+const RULES = {
+  rules: [
+    {
+      id: 'support',
+      when: { field: 'called.number', equals: '+18005550100' },
+      action: {
+        accept: {
+          realtime: { model: 'gpt-realtime', instructions: 'You are a support agent.' },
+          live: {
+            model: 'gpt-live-1',
+            instructions: 'You are a support agent.',
+            delegation: { type: 'responses', responses: { model: 'gpt-5' } },
+          },
+          greeting: 'Thank you for calling Example Corp, {{caller.number}}. How can I help?',
+          call_tools: ['lookup_order', 'transfer_call'],
+          transcripts: true,
+          transfer_targets: ['sip:desk@example.com'],
+        },
+      },
+    },
+  ],
+};
+
+/** A handler of the user's app, as `@OnWebhookEvent` finds it. */
+@Injectable()
+class CallEndings {
+  readonly ended: CallEvent[] = [];
+
+  @OnWebhookEvent('call.ended')
+  onEnded(event: CallEvent<'call.ended'>) {
+    this.ended.push(event);
+  }
+}
+
+describe('the call after it is answered: edge cases a real sideband brings', () => {
+  let fake: FakeOpenAI;
+  let t: TestApp;
+  let dir: string;
+  let client: TestStreamClient | undefined;
+  let callStore: SqliteCallStore;
+
+  async function start(
+    sideband: SidebandOptions = {},
+    rules: object = RULES,
+    apiKey?: string,
+    databaseUrl?: string,
+  ) {
+    const rulesFile = join(dir, 'rules.yaml');
+    writeFileSync(rulesFile, stringify(rules));
+    callStore = new SqliteCallStore(':memory:');
+    @Module({
+      imports: [
+        EventStreamModule.forRoot({ adminToken: ADMIN }),
+        CallsModule.forRoot({
+          ...(databaseUrl ? { databaseUrl } : { store: callStore }),
+          rulesFile,
+          twinWaitMs: 0,
+          callControl: {
+            apiKey: apiKey === undefined ? 'sk-test' : apiKey || undefined,
+            baseURL: fake.baseURL,
+            retryBaseMs: 10,
+          },
+          sideband: { reconnectBaseMs: 20, reconnectWindowMs: 3000, turnIdleMs: 5000, ...sideband },
+        }),
+        OrderToolsModule,
+      ],
+      providers: [CallEndings],
+    })
+    class App {}
+    t = await createTestApp({ imports: [App], listen: true, options: { adminToken: ADMIN } });
+    client = await TestStreamClient.connect(`ws://127.0.0.1:${t.port}/events`, ADMIN);
+    client.send({ op: 'subscribe', types: ['call.*'] });
+    await eventually(() => expect(client!.messages.some((m) => m.type === 'caught_up')).toBe(true));
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sideband-'));
+    fake = await FakeOpenAI.start();
+  });
+  afterEach(async () => {
+    client?.close();
+    await t?.close();
+    await callStore?.close();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (method: 'get' | 'post', path: string) => {
+    const server = request(t.app.getHttpServer());
+    return (method === 'get' ? server.get(path) : server.post(path)).set(
+      'Authorization',
+      `Bearer ${ADMIN}`,
+    );
+  };
+
+  async function recordWhen(id: string, check: (record: Json) => void): Promise<Json> {
+    let record: Json = {};
+    await eventually(async () => {
+      record = (await admin('get', `/calls/${id}`).expect(200)).body as Json;
+      check(record);
+    }, 8000);
+    return record;
+  }
+
+  /** The `call.*` events the stream delivered for this call: type and data. */
+  const streamed = (id: string) =>
+    client!
+      .events()
+      .filter((m) => m.event!.data.call_id === id)
+      .map((m) => ({ type: m.event!.type, ...m.event!.data }));
+
+  it('Realtime: an agent turn whose pieces paused past turnIdleMs is still one turn when its .done comes', async () => {
+    await start({ turnIdleMs: 30 });
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    await sideband.waitFor((e) => e.type === 'response.create');
+
+    sideband.send(realtimeEvents.agentSaying('Your order A17 '));
+    // The pieces pause (the idle flush makes a turn of them), then the whole turn arrives.
+    await eventually(() =>
+      expect(streamed(call.realtimeId).filter((e) => e.type === 'call.transcript')).toHaveLength(1),
+    );
+    sideband.send(realtimeEvents.agentSaying('has shipped.'));
+    sideband.send(realtimeEvents.agentSaid('Your order A17 has shipped.'));
+    sideband.send(realtimeEvents.callerSaid('Thanks.'));
+    await eventually(() =>
+      expect(
+        streamed(call.realtimeId).filter((e) => (e as Json).speaker === 'caller'),
+      ).toHaveLength(1),
+    );
+    fake.sidebands.hangUp(call.realtimeId);
+    const record = await recordWhen(call.realtimeId, (r) => expect(r.ended).toBeDefined());
+    expect(record.transcript.map((turn: Json) => [turn.speaker, turn.text])).toEqual([
+      ['agent', 'Your order A17 has shipped.'],
+      ['caller', 'Thanks.'],
+    ]);
+  });
+});
