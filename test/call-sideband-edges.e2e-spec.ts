@@ -158,4 +158,32 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
       ['caller', 'Thanks.'],
     ]);
   });
+
+  it('a long call keeps a bounded transcript: the last 1,000 turns, each at most 10,000 characters', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    await sideband.waitFor((e) => e.type === 'response.create');
+
+    sideband.send(realtimeEvents.callerSaid('a'.repeat(50_000)));
+    for (let i = 1; i <= 1005; i++) sideband.send(realtimeEvents.callerSaid(`turn ${i}`));
+    sideband.send(realtimeEvents.agentSaying('b'.repeat(30_000), 'item_long'));
+    sideband.send(realtimeEvents.agentSaying('c'.repeat(30_000), 'item_long'));
+    fake.sidebands.hangUp(call.realtimeId);
+    const record = await recordWhen(call.realtimeId, (r) => expect(r.ended).toBeDefined());
+    const turns = record.transcript as Json[];
+    expect(turns).toHaveLength(1000);
+    expect(turns[0].text).toBe('turn 7');
+    expect(turns[998].text).toBe('turn 1005');
+    // The last words, cut to the bound and marked so.
+    expect(turns[999].speaker).toBe('agent');
+    expect(turns[999].text).toHaveLength(10_000);
+    expect(turns[999].text.endsWith('…')).toBe(true);
+    // The stream had every turn, the first one cut too.
+    const said = () => streamed(call.realtimeId).filter((e) => e.type === 'call.transcript');
+    await eventually(() => expect(said()).toHaveLength(1007), 8000);
+    expect(((said()[0] as Json).text as string).length).toBe(10_000);
+  });
 });

@@ -15,6 +15,16 @@ import type { CallJournal } from './call-journal';
 import type { SidebandOptions } from './sideband.options';
 import type { ClientEvent, SidebandEvent, SidebandProtocol } from './sideband-protocol';
 
+/**
+ * Bounds on what one call keeps, so a long call (or a sideband sending without end) cannot grow
+ * its record and this process's memory without limit: the last turns and digits are kept (the
+ * last words matter most), each turn cut with "…". The events still carry every turn.
+ */
+export const MAX_TURN_CHARS = 10_000;
+export const MAX_TRANSCRIPT_TURNS = 1000;
+export const MAX_DTMF_ENTRIES = 1000;
+const MAX_DTMF_DIGITS = 64;
+
 /** The answered call a session belongs to, as the decision and the announcement said. */
 export interface AnsweredCall {
   call_id: string;
@@ -222,8 +232,12 @@ export class SidebandSession {
         );
         return;
       case 'dtmf': {
-        const digits = this.deps.redact(event.digits);
-        this.deps.journal.append('dtmf', { at: new Date().toISOString(), digits });
+        const digits = this.deps.redact(event.digits).slice(0, MAX_DTMF_DIGITS);
+        this.deps.journal.append(
+          'dtmf',
+          { at: new Date().toISOString(), digits },
+          MAX_DTMF_ENTRIES,
+        );
         this.deps.journal.publish(CALL_EVENTS.dtmf, { digits });
         return;
       }
@@ -406,7 +420,7 @@ export class SidebandSession {
   /** A turn recorded from its pieces gets its whole text (no second `call.transcript`). */
   private correctTurn(turn: TranscriptTurn, said: string): void {
     if (!this.call.behaviour.transcripts) return;
-    const text = this.deps.redact(said);
+    const text = bounded(this.deps.redact(said));
     const list = this.deps.journal.current.transcript ?? [];
     if (!list.includes(turn) || turn.text === text) return;
     this.deps.journal.change({
@@ -430,7 +444,9 @@ export class SidebandSession {
       turn = { speaker, text: '', at: new Date().toISOString() };
       this.pending.set(id, turn);
     }
-    turn.text += text;
+    // Past the bound more pieces are not kept (one over, so that the cut is marked).
+    if (turn.text.length <= MAX_TURN_CHARS)
+      turn.text = (turn.text + text).slice(0, MAX_TURN_CHARS + 1);
     clearTimeout(turn.timer);
     turn.timer = setTimeout(() => this.flushTurn(id, key), this.deps.options.turnIdleMs);
     turn.timer.unref();
@@ -450,7 +466,7 @@ export class SidebandSession {
       const whole = `${earlier.text} ${turn.text.trim()}`;
       const list = this.deps.journal.current.transcript ?? [];
       if (list.includes(earlier)) {
-        const extended = { ...earlier, text: this.deps.redact(whole) };
+        const extended = { ...earlier, text: bounded(this.deps.redact(whole)) };
         this.deps.journal.change({
           transcript: list.map((one) => (one === earlier ? extended : one)),
         });
@@ -479,9 +495,9 @@ export class SidebandSession {
     at?: string,
   ): TranscriptTurn | undefined {
     if (!this.call.behaviour.transcripts) return undefined;
-    const text = this.deps.redact(said);
+    const text = bounded(this.deps.redact(said));
     const turn: TranscriptTurn = { at: at ?? new Date().toISOString(), speaker, text };
-    this.deps.journal.append('transcript', turn);
+    this.deps.journal.append('transcript', turn, MAX_TRANSCRIPT_TURNS);
     this.deps.journal.publish(CALL_EVENTS.transcript, { speaker, text });
     return turn;
   }
@@ -511,6 +527,11 @@ export class SidebandSession {
       },
     });
   }
+}
+
+/** A turn's text within `MAX_TURN_CHARS`, its end marked "…" when cut. */
+function bounded(text: string): string {
+  return text.length > MAX_TURN_CHARS ? `${text.slice(0, MAX_TURN_CHARS - 1)}…` : text;
 }
 
 function parsedOrRaw(text: string): unknown {
