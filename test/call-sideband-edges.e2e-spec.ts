@@ -186,4 +186,28 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
     await eventually(() => expect(said()).toHaveLength(1007), 8000);
     expect(((said()[0] as Json).text as string).length).toBe(10_000);
   });
+
+  it('with redaction on, a number keyed digit by digit is masked like a number said: all but its last four digits', async () => {
+    await start({ redactNumbers: true });
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    await sideband.waitFor((e) => e.type === 'response.create');
+
+    // Realtime sends one event per key pressed.
+    for (const digit of '4111111111111234') sideband.send(realtimeEvents.dtmf(digit));
+    sideband.send(realtimeEvents.dtmf('#'));
+    fake.sidebands.hangUp(call.realtimeId);
+    const record = await recordWhen(call.realtimeId, (r) => expect(r.ended).toBeDefined());
+    expect(record.dtmf.map((entry: Json) => entry.digits).join('')).toBe('************1234#');
+    const keyed = () => streamed(call.realtimeId).filter((e) => e.type === 'call.dtmf');
+    await eventually(() => expect(keyed()).toHaveLength(17));
+    // An event cannot wait to learn whether a digit starts a number: digits go out masked.
+    expect(
+      keyed()
+        .map((e) => (e as Json).digits)
+        .join(''),
+    ).toBe('****************#');
+  });
 });

@@ -46,6 +46,8 @@ export interface SessionDeps {
   options: Required<Omit<SidebandOptions, 'maxCalls' | 'redactNumbers'>>;
   owner: string;
   redact: (text: string) => string;
+  /** Whether `redact` masks numbers (then keyed digits are masked across entries too). */
+  redacting?: boolean;
   /** Called once, when the session is over (the call ended, or shutdown). */
   onFinished: () => void;
 }
@@ -80,6 +82,8 @@ export class SidebandSession {
    * past `turnIdleMs`: the whole turn that comes later corrects that entry, not a second one.
    */
   private readonly flushedByKey = new Map<string, TranscriptTurn>();
+  /** Keyed digits as keyed, only while redacting (in memory, never recorded as such). */
+  private readonly keyedRaw: { at: string; digits: string }[] = [];
   private greeted = false;
   private finished = false;
   private detached = false;
@@ -231,16 +235,8 @@ export class SidebandSession {
           ),
         );
         return;
-      case 'dtmf': {
-        const digits = this.deps.redact(event.digits).slice(0, MAX_DTMF_DIGITS);
-        this.deps.journal.append(
-          'dtmf',
-          { at: new Date().toISOString(), digits },
-          MAX_DTMF_ENTRIES,
-        );
-        this.deps.journal.publish(CALL_EVENTS.dtmf, { digits });
-        return;
-      }
+      case 'dtmf':
+        return this.keyed(event.digits.slice(0, MAX_DTMF_DIGITS));
       case 'error': {
         const note = `error event: ${event.code ? `${event.code}: ` : ''}${event.message}`.slice(
           0,
@@ -262,6 +258,32 @@ export class SidebandSession {
         throw new Error(`unknown sideband event ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * DTMF digits. Realtime sends one event per key, so with redaction on a number keyed digit by
+   * digit is masked as one run across the entries (all but its last four digits, as a number
+   * said), the earlier entries rewritten as the run grows. The event cannot wait to learn
+   * whether a digit starts a number: with redaction on, `call.dtmf` carries its digits masked.
+   */
+  private keyed(digits: string): void {
+    const at = new Date().toISOString();
+    if (!this.deps.redacting) {
+      this.deps.journal.append('dtmf', { at, digits }, MAX_DTMF_ENTRIES);
+      this.deps.journal.publish(CALL_EVENTS.dtmf, { digits });
+      return;
+    }
+    this.keyedRaw.push({ at, digits });
+    if (this.keyedRaw.length > MAX_DTMF_ENTRIES) this.keyedRaw.shift();
+    const masked = this.deps.redact(this.keyedRaw.map((entry) => entry.digits).join(''));
+    let from = 0;
+    const entries = this.keyedRaw.map((entry) => {
+      const part = masked.slice(from, from + entry.digits.length);
+      from += entry.digits.length;
+      return { at: entry.at, digits: part };
+    });
+    this.deps.journal.change({ dtmf: entries });
+    this.deps.journal.publish(CALL_EVENTS.dtmf, { digits: digits.replace(/\d/g, '*') });
   }
 
   /**
