@@ -11,11 +11,11 @@ import type { CallEvent } from '../src/events/call-event-types';
 import { EventStreamModule } from '../src/stream/event-stream.module';
 import { OnWebhookEvent } from '../src/webhooks/handlers/on-webhook-event.decorator';
 import { FakeOpenAI } from './support/fake-openai';
-import { realtimeEvents, Json } from './support/fake-sideband';
+import { liveEvents, realtimeEvents, Json } from './support/fake-sideband';
 import { TestStreamClient } from './support/stream-client';
 import { createTestApp, eventually, TestApp } from './support/test-app';
-import { OrderToolsModule } from './support/order-tools';
-import { physicalCall, realtimeAnnouncement } from './support/twin-calls';
+import { OrderDesk, OrderToolsModule } from './support/order-tools';
+import { liveAnnouncement, physicalCall, realtimeAnnouncement } from './support/twin-calls';
 
 const ADMIN = 'sideband-admin-token';
 
@@ -209,5 +209,62 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
         .map((e) => (e as Json).digits)
         .join(''),
     ).toBe('****************#');
+  });
+
+  it('odd frames (binary, not JSON, not objects, fields missing or mistyped, very large) are ignored: the call goes on', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ live: call.liveId });
+    await t.deliver(liveAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.liveId);
+    await sideband.waitFor((e) => e.type === 'session.instructions.append');
+
+    sideband.send(liveEvents.callerSaying('x'.repeat(5_000_000)));
+    const raw = sideband.socket;
+    raw.send(Buffer.from([0xff, 0x00, 0x13]));
+    for (const text of ['not json', 'null', '[]', '"text"', '42', '{"type":7}', '{"type":null}'])
+      raw.send(text);
+    for (const odd of [
+      { type: 'response.event' },
+      { type: 'response.event', event: null },
+      { type: 'response.event', event: 'text' },
+      { type: 'response.event', event: { type: 'response.output_item.done', item: null } },
+      { type: 'response.event', event: { type: 'response.output_item.done', item: 'x' } },
+      { type: 'response.event', event: { type: 'response.function_call_arguments.done' } },
+      { type: 'session.input_transcript.delta', delta: { text: 'x' } },
+      { type: 'transport.dtmf.received', digits: 5 },
+      { type: 'session.closed', reason: { code: 1 } },
+      { type: 'error', error: null },
+      { type: 'error', error: 'text' },
+      { type: '__proto__', __proto__: { polluted: true } },
+    ])
+      sideband.send(odd);
+
+    // The session.closed with an odd reason ended the call as unknown: it was still read.
+    const record = await recordWhen(call.liveId, (r) => expect(r.ended).toBeDefined());
+    expect(record.ended).toMatchObject({ reason: 'unknown', inferred: false });
+    expect(({} as Json).polluted).toBeUndefined();
+    // The very large frame was read too, and kept within the bound.
+    expect(record.transcript).toEqual([
+      expect.objectContaining({ speaker: 'caller', text: `${'x'.repeat(9_999)}…` }),
+    ]);
+  });
+
+  it('a function call repeated after a reconnect (a replayed event) runs once and is answered once', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const first = await fake.sidebands.connection(call.realtimeId);
+    await first.waitFor((e) => e.type === 'response.create');
+    first.send(realtimeEvents.functionCall('fc_once', 'lookup_order', { order_id: 'A17' }));
+    await first.waitFor((e) => e.type === 'conversation.item.create');
+    first.drop();
+    const second = await fake.sidebands.connection(call.realtimeId, 2);
+    second.send(realtimeEvents.functionCall('fc_once', 'lookup_order', { order_id: 'A17' }));
+    second.send(realtimeEvents.functionCall('fc_next', 'lookup_order', { order_id: 'A18' }));
+    await second.waitFor((e) => e.item?.call_id === 'fc_next');
+    expect(second.received.filter((e) => e.item?.call_id === 'fc_once')).toHaveLength(0);
+    expect(t.app.get(OrderDesk).seen).toHaveLength(2);
   });
 });
