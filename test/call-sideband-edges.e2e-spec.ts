@@ -267,4 +267,23 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
     expect(second.received.filter((e) => e.item?.call_id === 'fc_once')).toHaveLength(0);
     expect(t.app.get(OrderDesk).seen).toHaveLength(2);
   });
+
+  it('a rule offering a tool no handler implements is loaded with a warning naming it', async () => {
+    const rules = structuredClone(RULES) as Json;
+    rules.rules[0].action.accept.call_tools = ['lookup_ordr', 'transfer_call'];
+    rules.rules.push({
+      id: 'plain',
+      action: { accept: { model: 'gpt-realtime', call_tools: ['end_call'] } },
+    });
+    await start({}, rules);
+    const warning =
+      'rule "support": rules[0].action.accept.call_tools[0]: no @CallTool handler is named "lookup_ordr" in this application: the model is not offered it (the tools are: end_call, lookup_order, transfer_call)';
+    const listed = (await admin('get', '/rules').expect(200)).body.warnings as string[];
+    expect(listed).toContain(warning);
+    expect(listed.filter((w) => w.includes('call_tools'))).toHaveLength(1);
+    const evaluated = await admin('post', '/rules/evaluate')
+      .send({ sip_headers: [{ name: 'To', value: '<sip:+18005550100@example.com>' }] })
+      .expect(200);
+    expect(evaluated.body.warnings).toContain(warning);
+  });
 });
