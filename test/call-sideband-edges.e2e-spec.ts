@@ -286,4 +286,15 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
       .expect(200);
     expect(evaluated.body.warnings).toContain(warning);
   });
+
+  it('an operator message of only whitespace is refused as empty (400), before any call is looked up', async () => {
+    await start();
+    for (const text of ['   ', '\n\t '] as const) {
+      const refused = await admin('post', '/calls/rtc_any/message').send({ text }).expect(400);
+      expect(JSON.stringify(refused.body.message)).toContain(
+        'text must contain more than whitespace',
+      );
+    }
+    await admin('post', '/calls/rtc_any/message').send({ text: ' hi ' }).expect(404);
+  });
 });
