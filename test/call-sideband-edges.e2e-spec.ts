@@ -297,4 +297,24 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
     }
     await admin('post', '/calls/rtc_any/message').send({ text: ' hi ' }).expect(404);
   });
+
+  it('a sideband that reconnects but is closed again at once, over and over, ends the call after the reconnect window', async () => {
+    await start({ reconnectWindowMs: 400 });
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    // The far end takes each connection and closes it straight away (a call that is over,
+    // behind a server that still upgrades): no connection lasts, so the loss goes on.
+    let ended: Json | undefined;
+    for (let n = 1; n <= 60 && !ended; n++) {
+      const connection = await fake.sidebands
+        .connection(call.realtimeId, n, 3000)
+        .catch(() => undefined);
+      connection?.close();
+      const record = (await admin('get', `/calls/${call.realtimeId}`).expect(200)).body as Json;
+      ended = record.ended as Json | undefined;
+      if (!connection) break;
+    }
+    expect(ended).toMatchObject({ reason: 'connection_lost', inferred: true });
+  });
 });

@@ -24,6 +24,8 @@ export const MAX_TURN_CHARS = 10_000;
 export const MAX_TRANSCRIPT_TURNS = 1000;
 export const MAX_DTMF_ENTRIES = 1000;
 const MAX_DTMF_DIGITS = 64;
+/** A connection open this long was a working one: a drop after it starts a new loss. */
+const STABLE_CONNECTION_MS = 2000;
 
 /** The answered call a session belongs to, as the decision and the announcement said. */
 export interface AnsweredCall {
@@ -88,6 +90,8 @@ export class SidebandSession {
   private finished = false;
   private detached = false;
   private lostSince?: number;
+  /** When the current connection opened: only one that lasts ends a loss (see `closed`). */
+  private openedAt?: number;
   private attempts = 0;
   private reconnectTimer?: NodeJS.Timeout;
   /** Set when we ended the call (hangup, transfer): the close that follows is that. */
@@ -193,8 +197,7 @@ export class SidebandSession {
   private opened(): void {
     const first = this.connects === 0;
     this.connects++;
-    this.lostSince = undefined;
-    this.attempts = 0;
+    this.openedAt = Date.now();
     const current = this.deps.journal.current.sideband;
     this.setState('open', {
       reconnects: first ? 0 : (current?.reconnects ?? 0) + 1,
@@ -295,6 +298,14 @@ export class SidebandSession {
     if (this.finished) return;
     if (this.endingBy) return this.end(this.endingBy, false, 'the sideband closed after it');
     const now = Date.now();
+    // A connection that lasted ends the loss before it; one closed at once (a far end that
+    // upgrades and hangs up, e.g. for a call that is over) does not, or the session would
+    // reconnect forever, never reaching `reconnectWindowMs`.
+    if (this.openedAt !== undefined && now - this.openedAt >= STABLE_CONNECTION_MS) {
+      this.lostSince = undefined;
+      this.attempts = 0;
+    }
+    this.openedAt = undefined;
     this.lostSince ??= now;
     if (refusedWith === 404)
       return this.end(
