@@ -317,4 +317,29 @@ describe('the call after it is answered: edge cases a real sideband brings', () 
     }
     expect(ended).toMatchObject({ reason: 'connection_lost', inferred: true });
   });
+
+  it('a function call with huge arguments is answered, and the record keeps them cut to 10,000 characters', async () => {
+    await start();
+    const call = physicalCall();
+    fake.calls.offer({ realtime: call.realtimeId });
+    await t.deliver(realtimeAnnouncement(call)).expect(200);
+    const sideband = await fake.sidebands.connection(call.realtimeId);
+    await sideband.waitFor((e) => e.type === 'response.create');
+    sideband.send(
+      realtimeEvents.functionCall('fc_big', 'lookup_order', {
+        order_id: 'A17',
+        note: 'n'.repeat(2_000_000),
+      }),
+    );
+    const output = await sideband.waitFor((e) => e.item?.call_id === 'fc_big');
+    expect(JSON.parse(output.item.output).error).toBe('invalid_arguments');
+    const record = await recordWhen(call.realtimeId, (r) =>
+      expect(r.tool_calls?.[0]?.outcome).toBe('invalid_arguments'),
+    );
+    const kept = record.tool_calls[0].arguments as string;
+    expect(typeof kept).toBe('string');
+    expect(kept).toHaveLength(10_000);
+    expect(kept.startsWith('{"order_id":"A17","note":"nnn')).toBe(true);
+    expect(kept.endsWith('…')).toBe(true);
+  });
 });

@@ -567,7 +567,12 @@ function bounded(text: string): string {
   return text.length > MAX_TURN_CHARS ? `${text.slice(0, MAX_TURN_CHARS - 1)}…` : text;
 }
 
+/**
+ * The arguments as the record keeps them: parsed when they are JSON; a text past
+ * `MAX_TURN_CHARS` as that text cut (a model's runaway arguments must not grow the record).
+ */
 function parsedOrRaw(text: string): unknown {
+  if (text.length > MAX_TURN_CHARS) return bounded(text);
   try {
     return JSON.parse(text) as unknown;
   } catch {
