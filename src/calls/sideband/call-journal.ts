@@ -72,13 +72,15 @@ export class CallJournal {
     this.writing = this.writing.then(() => this.write());
   }
 
-  /** Appends to one of the list fields. */
+  /** Appends to one of the list fields; with `keep`, only the last `keep` items stay. */
   append<K extends 'transcript' | 'tool_calls' | 'dtmf' | 'transfers'>(
     key: K,
     item: NonNullable<SessionFields[K]>[number],
+    keep = Infinity,
   ): void {
     const list = (this.fields[key] ?? []) as unknown[];
-    this.change({ [key]: [...list, item] } as SessionFields);
+    const from = Math.max(0, list.length + 1 - keep);
+    this.change({ [key]: [...list.slice(from), item] } as SessionFields);
   }
 
   /** A lifecycle event about this call: `call_id` and `surface` are added. */

@@ -47,6 +47,7 @@ export class SidebandService {
   private readonly baseURL: string;
   private readonly maxCalls: number;
   private readonly redact: (text: string) => string;
+  private readonly redacting: boolean;
   private readonly sessionOptions;
 
   constructor(
@@ -60,6 +61,7 @@ export class SidebandService {
     const { maxCalls, redactNumbers: redacting, ...rest } = options.sideband ?? {};
     this.maxCalls = maxCalls ?? SIDEBAND_DEFAULTS.maxCalls;
     const masked = redacting ?? options.redactCallerIds ?? false;
+    this.redacting = masked;
     this.redact = masked ? redactNumbers : (text) => text;
     const { maxCalls: _default, ...defaults } = SIDEBAND_DEFAULTS;
     void _default;
@@ -151,6 +153,7 @@ export class SidebandService {
         options: this.sessionOptions,
         owner: this.owner,
         redact: this.redact,
+        redacting: this.redacting,
         onFinished: () => {
           if (this.sessions.get(callId) === session) this.sessions.delete(callId);
           this.ended.set(callId, session);
