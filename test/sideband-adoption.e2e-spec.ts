@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { FakeOpenAI } from './support/fake-openai';
+import { FakeSidebandConnection, realtimeEvents } from './support/fake-sideband';
+import { createTestSchema, describeWithPostgres, TestSchema } from './support/postgres';
+import { deliverTo, ringingCall, ServiceProcess, startService } from './support/service-process';
+import { TEST_SECRET } from './support/signing';
+import { eventually } from './support/test-app';
+
+const TOKEN = 'adoption-admin-token';
+/** Short, so that a test waits little for a dead owner's lease to run out. */
+const LEASE_MS = 1000;
+const GREETING = 'Thank you for calling Example Corp. How can I help?';
+
+const RULES = {
+  rules: [
+    {
+      id: 'support',
+      when: { field: 'called.number', equals: '+18005550100' },
+      action: {
+        accept: {
+          model: 'gpt-realtime',
+          instructions: 'You are a support agent.',
+          greeting: GREETING,
+          transcripts: true,
+        },
+      },
+    },
+  ],
+};
+
+interface Record_ {
+  status: string;
+  sideband: { state: string; owner: string; reconnects: number; adopted_from?: string };
+  tool_calls?: { tool_call_id: string; outcome: string }[];
+  transcript?: { speaker: string; text: string }[];
+  ended?: { reason: string; inferred: boolean };
+}
+
+async function record(service: ServiceProcess, callId: string): Promise<Record_> {
+  const response = await fetch(`http://127.0.0.1:${service.port}/calls/${callId}`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  return (await response.json()) as Record_;
+}
+
+const greetings = (connection: FakeSidebandConnection) =>
+  connection.received.filter((event) => event.type === 'response.create' && event.response);
+
+/**
+ * A call answered with a sideband, then a kill -9 of the instance holding it: the call goes on
+ * at OpenAI, so its sideband must be reopened by whoever is left, once, without greeting the
+ * caller again or running a tool call twice.
+ */
+async function answerAndKill(fake: FakeOpenAI, owner: ServiceProcess, callId: string) {
+  expect(await deliverTo(owner.port, ringingCall(callId))).toBe(200);
+  const first = await fake.sidebands.connection(callId, 1, 10_000);
+  await first.waitFor((event) => event.type === 'response.create');
+  // A function call answered before the crash (this app has no such tool: the model is told).
+  first.send(realtimeEvents.functionCall('fc_1', 'lookup_order', { order: '1' }));
+  await first.waitFor((event) => event.item?.type === 'function_call_output');
+  first.send(realtimeEvents.callerSaid('Where is my order?'));
+  await eventually(async () => {
+    const now = await record(owner, callId);
+    expect(now.sideband.state).toBe('open');
+    expect(now.tool_calls).toEqual([expect.objectContaining({ outcome: 'unknown_tool' })]);
+    expect(now.transcript).toEqual([expect.objectContaining({ speaker: 'caller' })]);
+  }, 10_000);
+  const before = (await record(owner, callId)).sideband.owner;
+  owner.child.kill('SIGKILL');
+  await owner.exited;
+  return { first, before };
+}
+
+/** After adoption: the same function call again is not run again; then the caller hangs up. */
+async function talkThenHangUp(fake: FakeOpenAI, callId: string) {
+  const second = await fake.sidebands.connection(callId, 2, 15_000);
+  second.send(realtimeEvents.functionCall('fc_1', 'lookup_order', { order: '1' }));
+  second.send(realtimeEvents.callerSaid('Thanks, bye.'));
+  return second;
+}
+
+function expectAdopted(after: Record_, before: string) {
+  expect(after.ended).toMatchObject({ reason: 'caller_hung_up', inferred: true });
+  expect(after.sideband).toMatchObject({ state: 'closed', adopted_from: before, reconnects: 1 });
+  expect(after.sideband.owner).not.toBe(before);
+  // Run once: the repeat of fc_1 after the adoption found it recorded.
+  expect(after.tool_calls).toHaveLength(1);
+  expect(after.transcript?.map((turn) => turn.text)).toEqual([
+    'Where is my order?',
+    'Thanks, bye.',
+  ]);
+}
+
+describe('a sideband whose owner was killed is adopted (one instance, SQLite: a restart)', () => {
+  let fake: FakeOpenAI;
+  let dataDir: string;
+  const services: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeOpenAI.start();
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-adoption-'));
+    writeFileSync(join(dataDir, 'rules.yaml'), stringify(RULES));
+  });
+  afterAll(async () => {
+    for (const service of services) service.child.kill('SIGKILL');
+    await Promise.all(services.map((service) => service.exited));
+    await fake.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reopens the sideband after the restart, greets no one twice, and records the end and the adoption', async () => {
+    const env = {
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+      ADMIN_TOKEN: TOKEN,
+      DATA_DIR: dataDir,
+      RULES_FILE: join(dataDir, 'rules.yaml'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      SIDEBAND_LEASE_MS: String(LEASE_MS),
+    };
+    const owner = await startService(env);
+    services.push(owner);
+    const { first, before } = await answerAndKill(fake, owner, 'rtc_adopt_restart');
+
+    const restarted = await startService(env);
+    services.push(restarted);
+    const second = await talkThenHangUp(fake, 'rtc_adopt_restart');
+    await eventually(async () => {
+      expect((await record(restarted, 'rtc_adopt_restart')).transcript).toHaveLength(2);
+    }, 10_000);
+    fake.sidebands.hangUp('rtc_adopt_restart');
+    await eventually(async () => {
+      expect((await record(restarted, 'rtc_adopt_restart')).ended).toBeDefined();
+    }, 10_000);
+    expectAdopted(await record(restarted, 'rtc_adopt_restart'), before);
+    expect(greetings(first)).toHaveLength(1);
+    expect(greetings(second)).toHaveLength(0);
+    expect(second.received.filter((e) => e.item?.type === 'function_call_output')).toEqual([]);
+    expect(fake.sidebands.of('rtc_adopt_restart')).toHaveLength(2);
+  }, 60_000);
+});
+
+describeWithPostgres(
+  'a sideband whose owner was killed is adopted (two instances, PostgreSQL)',
+  () => {
+    let schema: TestSchema;
+    let fake: FakeOpenAI;
+    let dataDir: string;
+    const services: ServiceProcess[] = [];
+
+    beforeAll(async () => {
+      schema = await createTestSchema('adoption_e2e');
+      fake = await FakeOpenAI.start();
+      dataDir = mkdtempSync(join(tmpdir(), 'switchboard-adoption-pg-'));
+      writeFileSync(join(dataDir, 'rules.yaml'), stringify(RULES));
+    });
+    afterAll(async () => {
+      for (const service of services) service.child.kill('SIGKILL');
+      await Promise.all(services.map((service) => service.exited));
+      await fake.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      await schema.drop();
+    });
+
+    it('the survivor adopts the dead owner’s call within the lease, with exactly one reconnect', async () => {
+      const start = (name: string) =>
+        startService({
+          OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+          OPENAI_API_KEY: 'sk-test',
+          OPENAI_BASE_URL: fake.baseURL,
+          ADMIN_TOKEN: TOKEN,
+          DATA_DIR: mkdtempSync(join(dataDir, `${name}-`)),
+          RULES_FILE: join(dataDir, 'rules.yaml'),
+          PORT: '0',
+          HOST: '127.0.0.1',
+          NODE_ENV: 'production',
+          DATABASE_URL: schema.url,
+          SIDEBAND_LEASE_MS: String(LEASE_MS),
+        });
+      const [owner, survivor] = await Promise.all([start('a'), start('b')]);
+      services.push(owner, survivor);
+      const { first, before } = await answerAndKill(fake, owner, 'rtc_adopt_pg');
+
+      const second = await talkThenHangUp(fake, 'rtc_adopt_pg');
+      await eventually(async () => {
+        expect((await record(survivor, 'rtc_adopt_pg')).transcript).toHaveLength(2);
+      }, 10_000);
+      fake.sidebands.hangUp('rtc_adopt_pg');
+      await eventually(async () => {
+        expect((await record(survivor, 'rtc_adopt_pg')).ended).toBeDefined();
+      }, 10_000);
+      expectAdopted(await record(survivor, 'rtc_adopt_pg'), before);
+      expect(greetings(first)).toHaveLength(1);
+      expect(greetings(second)).toHaveLength(0);
+      // Exactly one reconnect: the survivor's; no other instance opened it too.
+      expect(fake.sidebands.of('rtc_adopt_pg')).toHaveLength(2);
+    }, 60_000);
+  },
+);
