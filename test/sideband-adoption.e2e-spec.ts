@@ -144,6 +144,39 @@ describe('a sideband whose owner was killed is adopted (one instance, SQLite: a 
     expect(second.received.filter((e) => e.item?.type === 'function_call_output')).toEqual([]);
     expect(fake.sidebands.of('rtc_adopt_restart')).toHaveLength(2);
   }, 60_000);
+
+  it('on a graceful shutdown lets go at once: the next instance adopts without waiting out the lease', async () => {
+    const env = {
+      OPENAI_WEBHOOK_SECRET: TEST_SECRET,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+      ADMIN_TOKEN: TOKEN,
+      DATA_DIR: dataDir,
+      RULES_FILE: join(dataDir, 'rules.yaml'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      // Far longer than the test waits: only letting go can explain an adoption.
+      SIDEBAND_LEASE_MS: '600000',
+    };
+    const owner = await startService(env);
+    services.push(owner);
+    expect(await deliverTo(owner.port, ringingCall('rtc_adopt_drain'))).toBe(200);
+    const first = await fake.sidebands.connection('rtc_adopt_drain', 1, 10_000);
+    await first.waitFor((event) => event.type === 'response.create');
+    owner.child.kill('SIGTERM');
+    expect(await owner.exited).toMatchObject({ code: 0 });
+    const next = await startService(env);
+    services.push(next);
+    const second = await fake.sidebands.connection('rtc_adopt_drain', 2, 15_000);
+    fake.sidebands.hangUp('rtc_adopt_drain');
+    await eventually(async () => {
+      const after = await record(next, 'rtc_adopt_drain');
+      expect(after.ended).toMatchObject({ reason: 'caller_hung_up' });
+      expect(after.sideband).toMatchObject({ adopted_from: expect.any(String), reconnects: 1 });
+    }, 10_000);
+    expect(greetings(second)).toHaveLength(0);
+  }, 60_000);
 });
 
 describeWithPostgres(
