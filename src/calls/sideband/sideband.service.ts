@@ -51,9 +51,11 @@ export class SidebandService implements OnApplicationBootstrap {
   private readonly holder = `${this.owner}/${randomUUID().slice(0, 8)}`;
   private readonly leaseMs: number;
   private leaseTimer?: NodeJS.Timeout;
-  /** The renewal (or adoption) in progress: one at a time. */
-  private tending: Promise<void> = Promise.resolve();
+  /** The renewal (and adoption) in progress: one at a time; a tick meanwhile is skipped. */
+  private tending?: Promise<void>;
   private stopping = false;
+  /** Each open sideband's first lease write: what later lease writes of the call follow. */
+  private readonly holds = new Map<string, Promise<void>>();
   private readonly apiKey?: string;
   private readonly baseURL: string;
   private readonly maxCalls: number;
@@ -92,21 +94,28 @@ export class SidebandService implements OnApplicationBootstrap {
   }
 
   private tend(): void {
-    this.tending = this.tending.then(async () => {
-      if (this.stopping) return;
+    if (this.tending || this.stopping) return;
+    this.tending = (async () => {
       try {
         await this.renew();
         await this.adoptExpired();
       } catch (error) {
         this.logger.error(`sideband leases: ${(error as Error).message}`);
+      } finally {
+        this.tending = undefined;
       }
-    });
+    })();
+  }
+
+  /** The leases of `callIds` held for `leaseMs` more (see `CallStore.holdSidebands`). */
+  private hold(callIds: string[], leaseMs: number | null): Promise<string[]> {
+    return this.store.holdSidebands?.(this.holder, callIds, leaseMs) ?? Promise.resolve(callIds);
   }
 
   private async renew(): Promise<void> {
     const mine = [...this.sessions.keys()];
     if (mine.length === 0) return;
-    const held = new Set(await this.store.holdSidebands(this.holder, mine, this.leaseMs));
+    const held = new Set(await this.hold(mine, this.leaseMs));
     for (const callId of mine) {
       const session = this.sessions.get(callId);
       if (held.has(callId) || !session || session.isFinished) continue;
@@ -118,13 +127,10 @@ export class SidebandService implements OnApplicationBootstrap {
 
   private async adoptExpired(): Promise<void> {
     const room = this.maxCalls - this.sessions.size;
-    if (room <= 0) return;
+    if (room <= 0 || !this.store.adoptSidebands) return;
     for (const record of await this.store.adoptSidebands(this.holder, this.leaseMs, room)) {
-      if (this.stopping) {
-        await this.store.holdSidebands(this.holder, [record.call_id], 0);
-        continue;
-      }
-      this.startAdopted(record);
+      if (this.stopping) await this.hold([record.call_id], 0);
+      else this.startAdopted(record);
     }
   }
 
@@ -142,6 +148,7 @@ export class SidebandService implements OnApplicationBootstrap {
       { answered_at, sideband, transcript, tool_calls, dtmf, transfers, ended },
     );
     const facts = deriveCallFacts(record.call_id, record.sip_headers);
+    this.holds.set(record.call_id, Promise.resolve());
     this.open(record, surface, facts, journal, answered_at ?? new Date().toISOString(), from);
   }
 
@@ -210,13 +217,15 @@ export class SidebandService implements OnApplicationBootstrap {
       await journal.settled();
       return;
     }
-    this.open(record, surface, facts, journal, answeredAt);
     // Held from now: should this instance die before its next renewal, another adopts the call.
-    await this.store
-      .holdSidebands(this.holder, [callId], this.leaseMs)
-      .catch((error: unknown) =>
+    const held = this.hold([callId], this.leaseMs).then(
+      () => undefined,
+      (error: unknown) =>
         this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
-      );
+    );
+    this.holds.set(callId, held);
+    this.open(record, surface, facts, journal, answeredAt);
+    await held;
   }
 
   private open(
@@ -254,10 +263,13 @@ export class SidebandService implements OnApplicationBootstrap {
           this.ended.set(callId, session);
           if (this.ended.size > RECENTLY_ENDED)
             this.ended.delete(this.ended.keys().next().value as string);
-          // The call is over: nothing for anyone to adopt.
+          // The call is over: nothing for anyone to adopt (after the first hold, should the
+          // call end before it is written).
+          const held = this.holds.get(callId) ?? Promise.resolve();
+          this.holds.delete(callId);
           if (ended)
-            this.store
-              .holdSidebands(this.holder, [callId], null)
+            void held
+              .then(() => this.hold([callId], null))
               .catch((error: unknown) =>
                 this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
               );
@@ -307,13 +319,15 @@ export class SidebandService implements OnApplicationBootstrap {
     clearInterval(this.leaseTimer);
     await this.tending;
     const open = [...this.sessions.entries()];
+    const firstHolds = open.map(([callId]) => this.holds.get(callId));
     if (open.length > 0) this.logger.log(`closing ${open.length} sideband(s) on shutdown`);
     await Promise.all(open.map(([, session]) => session.detach()));
     this.sessions.clear();
     if (open.length === 0) return;
     try {
-      await this.store.holdSidebands(
-        this.holder,
+      // A call answered a moment ago: its first lease write must not land after the release.
+      await Promise.all(firstHolds);
+      await this.hold(
         open.map(([callId]) => callId),
         0,
       );
