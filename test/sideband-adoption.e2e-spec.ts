@@ -1,13 +1,17 @@
+import { Module } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { CallsModule } from '../src/calls/calls.module';
+import { callRecord } from '../src/calls/store/call-store.contract';
+import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import { FakeOpenAI } from './support/fake-openai';
-import { FakeSidebandConnection, realtimeEvents } from './support/fake-sideband';
+import { FakeSidebandConnection, liveEvents, realtimeEvents } from './support/fake-sideband';
 import { createTestSchema, describeWithPostgres, TestSchema } from './support/postgres';
 import { deliverTo, ringingCall, ServiceProcess, startService } from './support/service-process';
 import { TEST_SECRET } from './support/signing';
-import { eventually } from './support/test-app';
+import { createTestApp, eventually, TestApp } from './support/test-app';
 
 const TOKEN = 'adoption-admin-token';
 /** Short, so that a test waits little for a dead owner's lease to run out. */
@@ -236,3 +240,96 @@ describeWithPostgres(
     }, 60_000);
   },
 );
+
+/**
+ * What a dead owner leaves behind, as the store holds it: a Live call answered with a greeting,
+ * a function call still running when the owner died, and a lease that let go.
+ */
+describe('an adopted sideband does nothing twice (Live, in-process, a record left by a dead owner)', () => {
+  let fake: FakeOpenAI;
+  let dir: string;
+  let store: SqliteCallStore;
+  let t: TestApp | undefined;
+
+  beforeEach(async () => {
+    fake = await FakeOpenAI.start();
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-adoption-live-'));
+    store = new SqliteCallStore(join(dir, 'calls.db'));
+  });
+  afterEach(async () => {
+    await t?.close();
+    await store.close();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers a function call that was running with "interrupted", runs it no more, greets no one, and records the end', async () => {
+    const id = 'live_adopt_1';
+    const left = callRecord('live', id);
+    left.decision.action = {
+      type: 'accept',
+      session: { model: 'gpt-live-1' },
+      greeting: 'Hello from Example Corp.',
+      call_tools: ['lookup_order'],
+    } as unknown as typeof left.decision.action;
+    await store.claim(left, { surface: 'live', id }, left.surfaces.live!);
+    await store.update(id, {
+      status: 'completed',
+      surface: 'live',
+      answered_at: new Date().toISOString(),
+      sideband: { state: 'open', owner: 'dead-host:1', reconnects: 0 },
+      tool_calls: [
+        {
+          tool_call_id: 'fc_run',
+          name: 'lookup_order',
+          arguments: { order_id: 'A17' },
+          outcome: 'running',
+          started_at: new Date().toISOString(),
+        },
+      ],
+    });
+    expect(await store.holdSidebands!('dead-host:1/0', [id], 0)).toEqual([id]);
+
+    @Module({
+      imports: [
+        CallsModule.forRoot({
+          store,
+          callControl: { apiKey: 'sk-test', baseURL: fake.baseURL },
+          sideband: { leaseMs: 1000, reconnectBaseMs: 20 },
+        }),
+      ],
+    })
+    class App {}
+    t = await createTestApp({ imports: [App], listen: true });
+
+    const connection = await fake.sidebands.connection(id, 1, 10_000);
+    const output = await connection.waitFor(
+      (event) => event.type === 'response.item.create' && event.item?.call_id === 'fc_run',
+    );
+    expect(JSON.parse(output.item.output as string)).toMatchObject({ error: 'interrupted' });
+    // The model sends it again: it is recorded already, and not run.
+    connection.send(liveEvents.functionCall('fc_run', 'lookup_order', { order_id: 'A17' }));
+    connection.send(liveEvents.closed('remote_hangup'));
+    connection.close();
+    let after: Record<string, unknown> = {};
+    await eventually(async () => {
+      after = (await store.get(id)) as unknown as Record<string, unknown>;
+      expect(after.ended).toMatchObject({ reason: 'caller_hung_up', inferred: false });
+    }, 10_000);
+    expect(after.sideband).toMatchObject({
+      state: 'closed',
+      adopted_from: 'dead-host:1',
+      reconnects: 1,
+    });
+    expect(after.tool_calls).toEqual([
+      expect.objectContaining({ tool_call_id: 'fc_run', outcome: 'error' }),
+    ]);
+    expect(connection.received.filter((e) => e.type === 'session.instructions.append')).toEqual([]);
+    expect(connection.received.filter((e) => e.type === 'response.item.create')).toHaveLength(1);
+    // Ended: the lease is dropped, nothing for anyone to adopt.
+    await eventually(async () => {
+      expect(await store.adoptSidebands!('someone', 1000, 10)).toEqual([]);
+      expect(await store.holdSidebands!('dead-host:1/0', [id], 0)).toEqual([id]);
+    });
+  }, 30_000);
+});
