@@ -11,7 +11,8 @@ interface Seen {
   headers: IncomingHttpHeaders;
   body: string;
 }
-type Answer = { status: number; body?: string } | 'hang';
+/** `endless`: the body is written, then never ended. */
+type Answer = { status: number; body?: string; endless?: boolean } | 'hang';
 
 /** A loopback server that records requests (headers included) and answers from a script. */
 async function startServer(): Promise<{
@@ -19,6 +20,7 @@ async function startServer(): Promise<{
   seen: Seen[];
   answer: (...answers: Answer[]) => void;
   connections: () => number;
+  closedConnections: () => number;
   stop: () => Promise<void>;
 }> {
   const seen: Seen[] = [];
@@ -33,16 +35,22 @@ async function startServer(): Promise<{
       const next = script.shift() ?? { status: 200 };
       if (next === 'hang') return;
       res.writeHead(next.status, { 'content-type': 'application/json' });
-      res.end(next.body ?? '');
+      if (next.endless) res.write(next.body ?? ' ');
+      else res.end(next.body ?? '');
     });
   });
-  server.on('connection', () => connections++);
+  let closedConnections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    socket.on('close', () => closedConnections++);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     seen,
     answer: (...answers) => script.push(...answers),
     connections: () => connections,
+    closedConnections: () => closedConnections,
     stop: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -210,5 +218,38 @@ describe('call-control transport: lean keep-alive HTTP with the SDK’s auth, re
     expect(outcome).toMatchObject({ ok: false, attempts: 1 });
     expect(outcome?.error).toContain("can't be safely passed as a path parameter");
     expect(server.seen).toHaveLength(0);
+  });
+
+  it('an error answer whose body never ends is recorded by its status, not as a timeout, and not retried', async () => {
+    server.answer({ status: 400, body: '{"error":{"message":"bad session"}}', endless: true });
+    const control = new CallControlClient({
+      apiKey: 'sk-test',
+      baseURL: server.baseURL,
+      attemptTimeoutMs: 150,
+      retryBaseMs: 10,
+    });
+    const outcome = await new CallSurfaces(control).get('realtime').reject('rtc_1', 603);
+    expect(outcome).toMatchObject({
+      ok: false,
+      status: 400,
+      attempts: 1,
+      error: '400: 400 bad session',
+    });
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('a 2xx whose body never ends is a success, and its connection is let go at the time limit', async () => {
+    server.answer({ status: 200, body: '{', endless: true });
+    const control = new CallControlClient({
+      apiKey: 'sk-test',
+      baseURL: server.baseURL,
+      attemptTimeoutMs: 150,
+    });
+    const outcome = await new CallSurfaces(control).get('realtime').reject('rtc_1', 603);
+    expect(outcome).toMatchObject({ ok: true, attempts: 1 });
+    // Not held for ever (until the server gives up): closed by us after the attempt's limit.
+    for (let i = 0; i < 100 && server.closedConnections() === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.closedConnections()).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import request from 'supertest';
 import { parse, stringify } from 'yaml';
 import { CallsModule } from '../src/calls/calls.module';
 import type { SidebandOptions } from '../src/calls/sideband/sideband.options';
+import { CALL_STORE, type CallRecord, type CallStore } from '../src/calls/store/call-store';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
 import type { CallEvent } from '../src/events/call-event-types';
 import { EventStreamModule } from '../src/stream/event-stream.module';
@@ -43,14 +44,30 @@ const RULES = {
   ],
 };
 
+/**
+ * A call store on a slow disk: each record update takes 30 ms more, so that an event published
+ * before the record write it announces has finished would be seen (and fail a test).
+ */
+class SlowWritingCallStore extends SqliteCallStore {
+  override async update(...args: Parameters<SqliteCallStore['update']>): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return super.update(...args);
+  }
+}
+
 /** A handler of the user's app, as `@OnWebhookEvent` finds it. */
 @Injectable()
 class CallEndings {
   readonly ended: CallEvent[] = [];
+  /** The call's record as a handler of `call.ended` reads it, at once. */
+  readonly recordsAtEnd: (CallRecord | undefined)[] = [];
+
+  constructor(@Inject(CALL_STORE) private readonly calls: CallStore) {}
 
   @OnWebhookEvent('call.ended')
-  onEnded(event: CallEvent<'call.ended'>) {
+  async onEnded(event: CallEvent<'call.ended'>) {
     this.ended.push(event);
+    this.recordsAtEnd.push(await this.calls.get(event.data.call_id));
   }
 }
 
@@ -69,7 +86,7 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
   ) {
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, stringify(rules));
-    callStore = new SqliteCallStore(':memory:');
+    callStore = new SlowWritingCallStore(':memory:');
     @Module({
       imports: [
         EventStreamModule.forRoot({ adminToken: ADMIN }),
@@ -203,6 +220,10 @@ describe('the call after it is answered: a sideband per call, from ring to hang-
     expect(record.ended.duration_ms).toEqual(expect.any(Number));
 
     await eventually(() => expect(t.app.get(CallEndings).ended).toHaveLength(1));
+    // What `call.ended` announces is in the record by the time a handler hears of it.
+    const atEnd = t.app.get(CallEndings).recordsAtEnd[0]!;
+    expect(atEnd.ended).toMatchObject({ reason: 'caller_hung_up' });
+    expect(atEnd.transcript).toHaveLength(2);
     expect(t.app.get(CallEndings).ended[0].data).toMatchObject({
       call_id: call.realtimeId,
       surface: 'realtime',

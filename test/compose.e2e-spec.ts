@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { WEBHOOK_PATH } from '../src/webhooks/webhooks.controller';
 
 const ROOT = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -147,6 +148,13 @@ describe('compose.yaml: two instances, PostgreSQL and HAProxy', () => {
     const bind = /^\s*bind :(\d+)$/m.exec(cfg)?.[1];
     expect(haproxy.ports).toContain(`${bind}:${bind}`);
     expect(Object.keys(dependsOn(haproxy)).sort()).toEqual(instances(file).map(([name]) => name));
+  });
+
+  it('resends only deliveries (deduplicated) after an answer that may mean "done"; admin actions are never sent twice', () => {
+    const cfg = read('deploy/haproxy.cfg');
+    expect(cfg).toMatch(/^\s*retry-on .*\b503\b/m);
+    const only = /^\s*http-request disable-l7-retry unless \{ path_beg (\S+) \}$/m.exec(cfg);
+    expect(only?.[1]).toBe(`/${WEBHOOK_PATH.split('/')[0]}/`);
   });
 
   it("matches the README's commands: the published port, the service names", () => {

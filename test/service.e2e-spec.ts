@@ -69,6 +69,16 @@ describe('the service (dist/main.js)', () => {
       'LOG_REDACT holds a path pino cannot redact',
     ],
     [
+      'a custom header whose name has a space',
+      { OPENAI_API_KEY: 'sk-test', OPENAI_CUSTOM_HEADERS: 'X-Good: 1\nX Bad: 2' },
+      'OPENAI_CUSTOM_HEADERS names a header that cannot be sent: "x bad" is not a header name',
+    ],
+    [
+      'an organization id with a control character',
+      { OPENAI_API_KEY: 'sk-test', OPENAI_ORG_ID: 'org-1\u0007x' },
+      'OPENAI_ORG_ID: the value of openai-organization holds a character a header cannot carry',
+    ],
+    [
       'a rules file that does not exist',
       { RULES_FILE: '/nonexistent/rules.yaml' },
       'the routing rules are invalid',

@@ -25,12 +25,14 @@ export function callState(record: CallRecord): BoardState {
   return 'ended';
 }
 
-/** Milliseconds the call has lasted: to its end when it ended, else to `now`. */
+/**
+ * Milliseconds the call has lasted since it rang: to its end when it ended, else to `now`. The
+ * end is `ended.at`, not `ended.duration_ms` (which the service counts from the answer), so the
+ * running clock stops where it was instead of jumping back when the call ends.
+ */
 export function callDuration(record: CallRecord, now: number): number {
   const start = Date.parse(record.timings.received_at);
-  if (record.ended) {
-    return record.ended.duration_ms ?? Math.max(0, Date.parse(record.ended.at) - start);
-  }
+  if (record.ended) return Math.max(0, Date.parse(record.ended.at) - start);
   const endedBy = record.operator_actions.find(
     (action) => (action.action === 'hangup' || action.action === 'refer') && ok(action.outcome),
   );

@@ -5,6 +5,14 @@ import type { CallRecord, EventSummary } from './types';
 /** How many calls the board loads at the start (newest first) and keeps. */
 export const BOARD_LIMIT = 1000;
 const RECENT_EVENTS = 500;
+/**
+ * What is only said or keyed (`call.transcript`, `call.dtmf`) goes out as an event at once but
+ * reaches the record within a second (the service batches those writes: LAZY_WRITE_MS in
+ * src/calls/sideband/call-journal.ts), so a read made on the event can miss it. Such a call is
+ * read once more this long after its last such event.
+ */
+export const LAZY_REREAD_MS = 1500;
+const LAZY_EVENTS = new Set(['call.transcript', 'call.dtmf']);
 
 /**
  * The console's shared state: call records by id, kept current from the stream, and the most
@@ -24,6 +32,8 @@ export class ConsoleState {
   private readonly inFlight = new Set<string>();
   private listLoaded = false;
   private notifyScheduled = false;
+  /** Calls to read again once their lazily written fields are in the record (see above). */
+  private readonly rereads = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(readonly stream: EventStream) {
     stream.onEvent((event) => this.onEvent(event));
@@ -114,10 +124,25 @@ export class ConsoleState {
     if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.length = RECENT_EVENTS;
     const callId = eventCallId(event);
     if (callId) {
-      this.pending.add(this.aliases.get(callId) ?? callId);
+      const id = this.aliases.get(callId) ?? callId;
+      this.pending.add(id);
       this.drain();
+      if (LAZY_EVENTS.has(event.type)) this.rereadLater(id);
     }
     this.changed();
+  }
+
+  /** One more read of the call after its latest lazily written event (one timer per call). */
+  private rereadLater(id: string): void {
+    clearTimeout(this.rereads.get(id));
+    this.rereads.set(
+      id,
+      setTimeout(() => {
+        this.rereads.delete(id);
+        this.pending.add(id);
+        this.drain();
+      }, LAZY_REREAD_MS),
+    );
   }
 
   /** Reads the records that events named, one request per call at a time. */

@@ -112,6 +112,11 @@ describe('buildTimeline', () => {
     expect(titles).toContain('Tool lookup_order: ok');
     expect(titles).toContain('DTMF 1');
     expect(titles).toContain('Operator sent a message: “Offer a refund”');
+    // A message goes through the sideband: no HTTP answer to report, and none is missing.
+    const message = entries.find((entry) => entry.title.startsWith('Operator sent a message'));
+    expect(message?.details).toEqual(['sent through the call’s sideband']);
+    const opened = entries.find((entry) => entry.title === 'Sideband connection opened');
+    expect(opened?.details).not.toContain('state closed');
     expect(titles).toContain('Transferred to sip:desk@example.com (by tool)');
     expect(titles).toContain('Ended: transferred');
     expect(callState(record)).toBe('ended');
@@ -145,5 +150,18 @@ describe('callState', () => {
     };
     expect(callState(hungUp)).toBe('ended');
     expect(callDuration(hungUp, Date.now())).toBe(5000);
+  });
+
+  it('counts the duration from the ring and stops it at the recorded end', () => {
+    const talking = { ...routedCall(), answered_at: at(200) };
+    expect(callDuration(talking, Date.parse(at(4000)))).toBe(4000);
+    // The service counts ended.duration_ms from the answer; the board's clock runs from the
+    // ring, so it stops at the end instead of jumping back, however late it is read.
+    const ended: CallRecord = {
+      ...talking,
+      ended: { at: at(6000), reason: 'caller_hung_up', inferred: true, duration_ms: 5800 },
+    };
+    expect(callState(ended)).toBe('ended');
+    expect(callDuration(ended, Date.parse(at(60_000)))).toBe(6000);
   });
 });

@@ -87,7 +87,8 @@ export function buildTimeline(record: CallRecord): TimelineEntry[] {
   const sideband = record.sideband;
   if (sideband) {
     const details = [
-      `state ${sideband.state}`,
+      // Once closed, the close has its own line: "state closed" under "opened" only confuses.
+      ...(sideband.closed_at ? [] : [`state ${sideband.state}`]),
       ...(sideband.owner ? [`owner ${sideband.owner}`] : []),
       ...(sideband.reconnects > 0 ? [`${sideband.reconnects} reconnect(s)`] : []),
       ...(sideband.note ? [sideband.note] : []),
@@ -160,7 +161,11 @@ export function buildTimeline(record: CallRecord): TimelineEntry[] {
       kind: 'operator',
       title: `Operator ${what}${failed ? ' (failed)' : ''}`,
       details: [
-        'dry_run' in outcome ? 'dry run: not sent to OpenAI' : describeOutcome(outcome),
+        'dry_run' in outcome
+          ? 'dry run: not sent to OpenAI'
+          : action.action === 'message' && outcome.ok && outcome.status === undefined
+            ? 'sent through the call’s sideband'
+            : describeOutcome(outcome),
         ...(action.surface ? [`on ${action.surface}`] : []),
       ],
       tone: failed ? 'bad' : undefined,

@@ -364,18 +364,53 @@ export class CallsService {
     const callId = record.call_id;
     const status = statusOf(outcome);
     const receivedAt = context.receivedAt;
-    await this.store.update(callId, {
-      status,
-      openai: outcome ?? null,
-      timings: {
-        ...record.timings,
-        ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
+    // Compare-and-set on the status it was sent with: should this instance's lease have
+    // lapsed mid-send, another one may have settled the call meanwhile (outcome unknown).
+    const settled = await this.store.update(
+      callId,
+      {
+        status,
+        openai: outcome ?? null,
+        timings: {
+          ...record.timings,
+          ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
+        },
       },
-    });
+      record.status,
+    );
+    if (!settled) return this.noteLateOutcome(callId, request, status, outcome);
     await this.outcomes.decided(record, surface, request, outcome);
     // Answered: from here the call's sideband follows it to its end.
     if (request.type === 'accept' && outcome?.ok)
       await this.sidebands?.answered(record, surface, context.facts);
+  }
+
+  /**
+   * OpenAI answered after the call was settled without this answer (by another instance that
+   * took the handler run over when this one's lease lapsed). The settlement stands, and its
+   * lifecycle event was the one published: a second, contradicting event would tell listeners
+   * the call was both failed and accepted. What OpenAI really did is kept on the record as
+   * `late_outcome`, and said in one log line, so that an operator can act on it.
+   */
+  private async noteLateOutcome(
+    callId: string,
+    request: DecisionRequest,
+    status: CallRecord['status'],
+    outcome: ControlOutcome | undefined,
+  ): Promise<void> {
+    const late = { at: new Date().toISOString(), status, outcome: outcome ?? null };
+    await this.store.update(callId, { late_outcome: late });
+    const settledAs = (await this.store.get(callId))?.status ?? 'gone';
+    const answer = outcome?.ok
+      ? 'succeeded'
+      : `did not succeed (${outcome?.status ?? outcome?.error ?? 'not sent'})`;
+    const hint =
+      request.type === 'accept' && outcome?.ok
+        ? '; the call is live without its sideband: POST /calls/' + callId + '/hangup ends it'
+        : '';
+    this.logger.warn(
+      `call ${callId}: its ${request.type} ${answer}, but another instance had settled the call as ${settledAs} meanwhile (this instance's lease lapsed); kept as late_outcome, no event published${hint}`,
+    );
   }
 
   /**
@@ -392,7 +427,13 @@ export class CallsService {
       error:
         'handled again while its action was under way (a restart); outcome unknown, not resent',
     };
-    await this.store.update(record.call_id, { status: 'failed', openai: outcome });
+    // Compare-and-set: the first sender (whose lease lapsed) may have finished meanwhile.
+    const settled = await this.store.update(
+      record.call_id,
+      { status: 'failed', openai: outcome },
+      'acting',
+    );
+    if (!settled) return;
     await this.outcomes.publish(CALL_EVENTS.actionFailed, { call_id: record.call_id, ...outcome });
   }
 }

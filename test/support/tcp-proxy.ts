@@ -10,6 +10,8 @@ export class TcpProxy {
   delayMs = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** Connections that carry nothing any more, though neither end has been told. */
+  private readonly frozen = new Set<Socket>();
   port = 0;
 
   constructor(
@@ -38,6 +40,14 @@ export class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Every open connection goes silent, as one that a NAT or a firewall dropped while idle: no
+   * byte passes either way and neither end is told. New connections are relayed as before.
+   */
+  freeze(): void {
+    for (const socket of this.sockets) this.frozen.add(socket);
+  }
+
   /** The URL with its host and port replaced by the proxy's. */
   url(url: string): string {
     const parsed = new URL(url);
@@ -55,11 +65,16 @@ export class TcpProxy {
       upstream.destroy();
       this.sockets.delete(client);
       this.sockets.delete(upstream);
+      this.frozen.delete(client);
+      this.frozen.delete(upstream);
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    upstream.on('data', (chunk) => client.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (!this.frozen.has(upstream)) client.write(chunk);
+    });
     client.on('data', (chunk) => {
+      if (this.frozen.has(client)) return;
       // Equal delays keep the chunks in order (timers of equal delay run in order).
       if (this.delayMs === 0) upstream.write(chunk);
       else setTimeout(() => upstream.write(chunk), this.delayMs);

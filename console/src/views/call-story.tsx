@@ -8,8 +8,10 @@ import {
   caller,
   formatDuration,
   surfaceLabel,
+  surfacesInOrder,
 } from '../call-state';
 import type { ConsoleState } from '../calls-store';
+import type { CallRecord } from '../types';
 import { href } from '../router';
 import { buildTimeline } from '../timeline';
 import { useNow, useStateVersion } from '../use-state-version';
@@ -90,6 +92,7 @@ export function CallStory({ state, id }: { state: ConsoleState; id: string }) {
     await state.refresh(record.call_id).catch(() => undefined);
   };
   const current = callState(record);
+  const twins = surfacesInOrder(record);
   const decision = record.decision;
   return (
     <section aria-labelledby="call-title" class="story">
@@ -109,6 +112,21 @@ export function CallStory({ state, id }: { state: ConsoleState; id: string }) {
         </dd>
         <dt>Surface</dt>
         <dd>{surfaceLabel(record)}</dd>
+        {twins.length > 1 && (
+          <>
+            <dt>Twins</dt>
+            <dd data-testid="call-twins">
+              <ul class="twins">
+                {twins.map((surface) => (
+                  <li key={surface}>
+                    {surface} <code>{record.surfaces[surface]?.id}</code>
+                    {surface === record.surface && ` (${twinRole(record)})`}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
         <dt>Rule</dt>
         <dd data-testid="call-rule">
           {decision.route === 'rule' ? decision.rule : decision.route}
@@ -241,6 +259,18 @@ export function CallStory({ state, id }: { state: ConsoleState; id: string }) {
       </section>
     </section>
   );
+}
+
+/** What the surface the call went to did with it: answered it, or only got the decision. */
+function twinRole(record: CallRecord): string {
+  if (
+    record.answered_at ||
+    (record.status === 'completed' && record.decision.action.type === 'accept')
+  )
+    return 'answered';
+  return record.status === 'completed'
+    ? `${actionLabel(record.decision.action)} sent here`
+    : 'chosen';
 }
 
 function clock(at: number): string {

@@ -111,10 +111,12 @@ export class ControlHttp {
       const settle = (error?: Error) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
         if (error) reject(error);
         else resolve();
       };
+      /** The answer's status, once it came, and the start of an error answer's body. */
+      let status: number | undefined;
+      let text = '';
       const req = this.request(
         {
           agent: this.agent,
@@ -125,26 +127,32 @@ export class ControlHttp {
           headers,
         },
         (res) => {
-          const status = res.statusCode ?? 0;
+          status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             res.resume();
             settle();
             return;
           }
-          let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
             if (text.length < MAX_ERROR_BODY) text += chunk;
           });
           // 'close' also comes when the connection drops mid-answer: the status is known.
-          res.on('close', () => settle(CallControlError.fromAnswer(status, text)));
+          res.on('close', () => settle(CallControlError.fromAnswer(status!, text)));
         },
       );
-      // The whole exchange, connecting included, within the attempt's time limit.
+      // The whole exchange, connecting included, within the attempt's time limit; it stays
+      // armed after a 2xx until its body ends, so that an answer whose body never ends does
+      // not hold a connection for ever. An error answer whose body never ends is its status.
       const timer = setTimeout(() => {
-        settle(new CallControlError('Request timed out.'));
+        settle(
+          status === undefined
+            ? new CallControlError('Request timed out.')
+            : CallControlError.fromAnswer(status, text),
+        );
         req.destroy();
       }, timeoutMs);
+      req.on('close', () => clearTimeout(timer));
       req.on('error', (error: NodeJS.ErrnoException) =>
         settle(
           /timed? ?out/i.test(`${error.code} ${error.message}`)

@@ -1,3 +1,6 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { ConfigError } from '../../config/switchboard.config';
+
 /**
  * What the official SDK reads from the environment for a request, read once the same way:
  * the base URL when none is given (`OPENAI_BASE_URL`, else OpenAI's), and the headers it adds
@@ -20,8 +23,37 @@ export function openaiRequestSettings(
     if (colon >= 0)
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
+  checkHeaders(headers, {
+    'openai-organization': 'OPENAI_ORG_ID',
+    'openai-project': 'OPENAI_PROJECT_ID',
+  });
   return {
     baseURL: baseURL || read('OPENAI_BASE_URL') || 'https://api.openai.com/v1',
     headers,
   };
+}
+
+/**
+ * Every header is checked once, at start-up: one that no request could carry would otherwise
+ * fail each call's control request, found only when a phone rings. The value is not repeated
+ * (it may be a secret); `sources` names the variable a header came from, if not the list.
+ */
+function checkHeaders(headers: Record<string, string>, sources: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const from = sources[name] ?? 'OPENAI_CUSTOM_HEADERS';
+    try {
+      validateHeaderName(name);
+    } catch {
+      throw new ConfigError(
+        `${from} names a header that cannot be sent: "${name}" is not a header name`,
+      );
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      throw new ConfigError(
+        `${from}: the value of ${name} holds a character a header cannot carry (a control character or one beyond Latin-1)`,
+      );
+    }
+  }
 }

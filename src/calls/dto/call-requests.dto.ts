@@ -6,6 +6,7 @@ import {
   IsOptional,
   IsString,
   Max,
+  Matches,
   MaxLength,
   Min,
 } from 'class-validator';
@@ -27,6 +28,8 @@ export class MessageRequestDto {
   @ApiProperty({ example: 'Tell the caller their refund was approved.', maxLength: 4000 })
   @IsString()
   @IsNotEmpty()
+  // Blank text would append nothing to the conversation yet be recorded as said.
+  @Matches(/\S/, { message: 'text must contain more than whitespace' })
   @MaxLength(4000)
   text!: string;
 }

@@ -8,6 +8,7 @@ import type {
   ControlOutcome,
   OperatorAction,
   SurfaceArrival,
+  LateOutcome,
 } from '../store/call-store';
 import { SURFACE_NAMES, SurfaceName } from '../surfaces/surface-name';
 
@@ -313,6 +314,14 @@ export class CallRecordDto implements CallRecord {
     description: 'why an announcement that looked like a twin was routed as a call of its own',
   })
   pairing_note?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "OpenAI's answer that came after another instance had settled the call without it (the sender's lease lapsed mid-send): `{ at, status, outcome }`, kept as a note; `status` and the events published stay as settled",
+  })
+  late_outcome?: LateOutcome;
 }
 
 export class CallListDto {

@@ -16,6 +16,7 @@ import {
   UseGuards,
   ValidationPipe,
   Optional,
+  Inject,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
@@ -31,6 +32,8 @@ import { JsonObjectPipe } from '../../common/pipes/json-object.pipe';
 import { compileRuleSetInSlices, RulesValidationError } from './rule-set.compiler';
 import { ActiveRules, RulesService } from './rules.service';
 import { RulesDocs } from './rules.controller.docs';
+import { CALL_TOOL_RUNNER, CallToolRunner } from '../tools/call-tool-runner';
+import { toolNameWarnings } from './tool-name-warnings';
 
 const strict = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true });
 const oneRule = new JsonObjectPipe('one rule as a JSON object: { "id": ..., "action": ... }');
@@ -54,7 +57,13 @@ export class RulesController {
   constructor(
     private readonly rules: RulesService,
     @Optional() private readonly sidebands?: SidebandService,
+    @Optional() @Inject(CALL_TOOL_RUNNER) private readonly tools?: CallToolRunner,
   ) {}
+
+  /** The rule set's warnings, and those about `call_tools` no handler here implements. */
+  private warningsOf(set: { warnings: readonly string[] }, document: unknown): string[] {
+    return [...set.warnings, ...toolNameWarnings(document, this.tools)];
+  }
 
   @Get()
   @RulesDocs.list
@@ -66,7 +75,7 @@ export class RulesController {
       source: active.source,
       ...(this.rules.managedByFile ? { file: true } : {}),
       loaded_at: active.loaded_at,
-      warnings: active.set.warnings,
+      warnings: this.warningsOf(active.set, active.document),
       ...(this.rules.lastReloadError ? { last_refused_edit: this.rules.lastReloadError } : {}),
       document: active.document,
     };
@@ -107,7 +116,7 @@ export class RulesController {
       request:
         this.sidebands?.prepareAccept(settled.surface, settled.request, settled.decision) ??
         settled.request,
-      warnings: set.warnings,
+      warnings: this.warningsOf(set, body.rules ?? this.rules.current.document),
     };
   }
 
@@ -230,7 +239,7 @@ export class RulesController {
       res.setHeader('ETag', `"${active.set.version}"`);
       return {
         version: active.set.version,
-        warnings: active.set.warnings,
+        warnings: this.warningsOf(active.set, active.document),
         document: active.document,
       };
     } catch (error) {

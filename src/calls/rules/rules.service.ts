@@ -25,6 +25,9 @@ export interface ActiveRules {
 }
 
 const EMPTY_DOCUMENT = { version: 1, rules: [] };
+/** A reload of another instance's save that failed is tried again: after this, doubling. */
+const RELOAD_RETRY_MS = 500;
+const MAX_RELOAD_RETRY_MS = 30_000;
 
 /**
  * The live rule set. A new version is compiled whole and swapped in with one assignment, so a
@@ -38,6 +41,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   private active!: ActiveRules;
   private watcher?: RulesFileWatcher;
   private stopWatching?: () => void;
+  private retryTimer?: NodeJS.Timeout;
+  private retryMs = RELOAD_RETRY_MS;
+  private destroyed = false;
   /** File reloads run one after another: each compiles in slices, awaiting between them. */
   private reloads: Promise<void> = Promise.resolve();
   /**
@@ -100,6 +106,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    clearTimeout(this.retryTimer);
     this.stopWatching?.();
     this.watcher?.close();
     await this.reloads;
@@ -114,22 +122,37 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     if (this.managedByFile) return Promise.resolve();
     this.reloads = this.reloads.then(async () => {
       try {
-        for (let round = 0; round < 3; round++) {
-          const before = this.active;
-          const stored = await this.store.loadRuleSet();
-          if (!stored || !before || stored.version === before.set.version) return;
-          const set = await compileRuleSetInSlices(stored.document);
-          if (this.active !== before) continue;
-          this.swap({ set, document: stored.document }, 'api');
-          return;
-        }
+        await this.reloadStored();
+        this.retryMs = RELOAD_RETRY_MS;
+        clearTimeout(this.retryTimer);
       } catch (error) {
+        // The notice is not sent again: without a retry, this instance would keep the old
+        // rules until the next save anywhere. Tried again, backing off, until it succeeds.
+        const retryMs = this.retryMs;
+        this.retryMs = Math.min(MAX_RELOAD_RETRY_MS, retryMs * 2);
+        clearTimeout(this.retryTimer);
+        if (!this.destroyed) {
+          this.retryTimer = setTimeout(() => void this.refresh(), retryMs);
+          this.retryTimer.unref();
+        }
         this.logger.error(
-          `reloading the rules saved by another instance failed; version ${this.active?.set.version} stays live: ${(error as Error).message}`,
+          `reloading the rules saved by another instance failed; version ${this.active?.set.version} stays live, trying again in ${retryMs} ms: ${(error as Error).message}`,
         );
       }
     });
     return this.reloads;
+  }
+
+  private async reloadStored(): Promise<void> {
+    for (let round = 0; round < 3; round++) {
+      const before = this.active;
+      const stored = await this.store.loadRuleSet();
+      if (!stored || !before || stored.version === before.set.version) return;
+      const set = await compileRuleSetInSlices(stored.document);
+      if (this.active !== before) continue;
+      this.swap({ set, document: stored.document }, 'api');
+      return;
+    }
   }
 
   /**

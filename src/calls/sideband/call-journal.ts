@@ -76,19 +76,27 @@ export class CallJournal {
     this.writing = this.writing.then(() => this.write());
   }
 
-  /** Appends to one of the list fields. */
+  /** Appends to one of the list fields; with `keep`, only the last `keep` items stay. */
   append<K extends 'transcript' | 'tool_calls' | 'dtmf' | 'transfers'>(
     key: K,
     item: NonNullable<SessionFields[K]>[number],
+    keep = Infinity,
   ): void {
     const list = (this.fields[key] ?? []) as unknown[];
-    this.change({ [key]: [...list, item] } as SessionFields);
+    const from = Math.max(0, list.length + 1 - keep);
+    this.change({ [key]: [...list.slice(from), item] } as SessionFields);
   }
 
-  /** A lifecycle event about this call: `call_id` and `surface` are added. */
+  /**
+   * A lifecycle event about this call: `call_id` and `surface` are added. It goes out after the
+   * record writes begun so far, so that a listener who reads the record on `call.ended` (or
+   * `call.answered`, `call.tool_called`...) finds in it what the event announces, every turn
+   * said before the end included. Lazy writes not yet begun are not waited for.
+   */
   publish(type: CallEventType, data: object): void {
     const event = { call_id: this.callId, surface: this.surface, ...data };
-    this.events = this.events.then(() => this.publishEvent(type, event));
+    const written = this.writing;
+    this.events = this.events.then(() => written).then(() => this.publishEvent(type, event));
   }
 
   /** Resolves once every change and event so far is written. */

@@ -7,12 +7,25 @@ import type {
   ControlOutcome,
   SidebandState,
   ToolCallRecord,
+  TranscriptTurn,
   TransferRecord,
 } from '../store/call-store';
 import type { CallToolRunner, ToolRunResult } from '../tools/call-tool-runner';
 import type { CallJournal } from './call-journal';
 import type { SidebandOptions } from './sideband.options';
 import type { ClientEvent, SidebandEvent, SidebandProtocol } from './sideband-protocol';
+
+/**
+ * Bounds on what one call keeps, so a long call (or a sideband sending without end) cannot grow
+ * its record and this process's memory without limit: the last turns and digits are kept (the
+ * last words matter most), each turn cut with "…". The events still carry every turn.
+ */
+export const MAX_TURN_CHARS = 10_000;
+export const MAX_TRANSCRIPT_TURNS = 1000;
+export const MAX_DTMF_ENTRIES = 1000;
+const MAX_DTMF_DIGITS = 64;
+/** A connection open this long was a working one: a drop after it starts a new loss. */
+const STABLE_CONNECTION_MS = 2000;
 
 /** The answered call a session belongs to, as the decision and the announcement said. */
 export interface AnsweredCall {
@@ -40,6 +53,8 @@ export interface SessionDeps {
   options: Required<Omit<SidebandOptions, 'maxCalls' | 'leaseMs' | 'redactNumbers'>>;
   owner: string;
   redact: (text: string) => string;
+  /** Whether `redact` masks numbers (then keyed digits are masked across entries too). */
+  redacting?: boolean;
   /** Called once, when the session is over: the call ended, or shutdown (`ended` false). */
   onFinished: (ended: boolean) => void;
 }
@@ -69,10 +84,19 @@ export class SidebandSession {
   private readonly seenToolCalls = new Set<string>();
   private readonly running = new Map<string, AbortController>();
   private readonly pending = new Map<string, PendingTurn>();
+  /**
+   * Keyed turns (Realtime's agent items) already recorded from their pieces because they paused
+   * past `turnIdleMs`: the whole turn that comes later corrects that entry, not a second one.
+   */
+  private readonly flushedByKey = new Map<string, TranscriptTurn>();
+  /** Keyed digits as keyed, only while redacting (in memory, never recorded as such). */
+  private readonly keyedRaw: { at: string; digits: string }[] = [];
   private greeted = false;
   private finished = false;
   private detached = false;
   private lostSince?: number;
+  /** When the current connection opened: only one that lasts ends a loss (see `closed`). */
+  private openedAt?: number;
   private attempts = 0;
   private reconnectTimer?: NodeJS.Timeout;
   /** Set when we ended the call (hangup, transfer): the close that follows is that. */
@@ -211,8 +235,7 @@ export class SidebandSession {
     // An adopted sideband's first connection is a reconnect of the call's sideband.
     const first = this.connects === 0 && this.call.adopted_from === undefined;
     this.connects++;
-    this.lostSince = undefined;
-    this.attempts = 0;
+    this.openedAt = Date.now();
     const current = this.deps.journal.current.sideband;
     this.setState('open', {
       reconnects: first ? 0 : (current?.reconnects ?? 0) + 1,
@@ -253,12 +276,8 @@ export class SidebandSession {
           ),
         );
         return;
-      case 'dtmf': {
-        const digits = this.deps.redact(event.digits);
-        this.deps.journal.append('dtmf', { at: new Date().toISOString(), digits });
-        this.deps.journal.publish(CALL_EVENTS.dtmf, { digits });
-        return;
-      }
+      case 'dtmf':
+        return this.keyed(event.digits.slice(0, MAX_DTMF_DIGITS));
       case 'error': {
         const note = `error event: ${event.code ? `${event.code}: ` : ''}${event.message}`.slice(
           0,
@@ -283,6 +302,32 @@ export class SidebandSession {
   }
 
   /**
+   * DTMF digits. Realtime sends one event per key, so with redaction on a number keyed digit by
+   * digit is masked as one run across the entries (all but its last four digits, as a number
+   * said), the earlier entries rewritten as the run grows. The event cannot wait to learn
+   * whether a digit starts a number: with redaction on, `call.dtmf` carries its digits masked.
+   */
+  private keyed(digits: string): void {
+    const at = new Date().toISOString();
+    if (!this.deps.redacting) {
+      this.deps.journal.append('dtmf', { at, digits }, MAX_DTMF_ENTRIES);
+      this.deps.journal.publish(CALL_EVENTS.dtmf, { digits });
+      return;
+    }
+    this.keyedRaw.push({ at, digits });
+    if (this.keyedRaw.length > MAX_DTMF_ENTRIES) this.keyedRaw.shift();
+    const masked = this.deps.redact(this.keyedRaw.map((entry) => entry.digits).join(''));
+    let from = 0;
+    const entries = this.keyedRaw.map((entry) => {
+      const part = masked.slice(from, from + entry.digits.length);
+      from += entry.digits.length;
+      return { at: entry.at, digits: part };
+    });
+    this.deps.journal.change({ dtmf: entries });
+    this.deps.journal.publish(CALL_EVENTS.dtmf, { digits: digits.replace(/\d/g, '*') });
+  }
+
+  /**
    * The socket closed. After our own hangup or transfer that is the end; otherwise the call may
    * still be live: reconnect, with a growing wait, until it works, the surface says the call is
    * gone (404), or `reconnectWindowMs` has passed.
@@ -291,6 +336,14 @@ export class SidebandSession {
     if (this.finished) return;
     if (this.endingBy) return this.end(this.endingBy, false, 'the sideband closed after it');
     const now = Date.now();
+    // A connection that lasted ends the loss before it; one closed at once (a far end that
+    // upgrades and hangs up, e.g. for a call that is over) does not, or the session would
+    // reconnect forever, never reaching `reconnectWindowMs`.
+    if (this.openedAt !== undefined && now - this.openedAt >= STABLE_CONNECTION_MS) {
+      this.lostSince = undefined;
+      this.attempts = 0;
+    }
+    this.openedAt = undefined;
     this.lostSince ??= now;
     if (refusedWith === 404)
       return this.end(
@@ -427,7 +480,23 @@ export class SidebandSession {
       clearTimeout(pending.timer);
       this.pending.delete(key ?? speaker);
     }
+    const flushed = key === undefined ? undefined : this.flushedByKey.get(key);
+    if (flushed) {
+      this.flushedByKey.delete(key!);
+      return this.correctTurn(flushed, text);
+    }
     this.addTurn(speaker, text, pending?.at);
+  }
+
+  /** A turn recorded from its pieces gets its whole text (no second `call.transcript`). */
+  private correctTurn(turn: TranscriptTurn, said: string): void {
+    if (!this.call.behaviour.transcripts) return;
+    const text = bounded(this.deps.redact(said));
+    const list = this.deps.journal.current.transcript ?? [];
+    if (!list.includes(turn) || turn.text === text) return;
+    this.deps.journal.change({
+      transcript: list.map((one) => (one === turn ? { ...turn, text } : one)),
+    });
   }
 
   /**
@@ -446,29 +515,62 @@ export class SidebandSession {
       turn = { speaker, text: '', at: new Date().toISOString() };
       this.pending.set(id, turn);
     }
-    turn.text += text;
+    // Past the bound more pieces are not kept (one over, so that the cut is marked).
+    if (turn.text.length <= MAX_TURN_CHARS)
+      turn.text = (turn.text + text).slice(0, MAX_TURN_CHARS + 1);
     clearTimeout(turn.timer);
-    turn.timer = setTimeout(() => this.flushTurn(id), this.deps.options.turnIdleMs);
+    turn.timer = setTimeout(() => this.flushTurn(id, key), this.deps.options.turnIdleMs);
     turn.timer.unref();
   }
 
-  private flushTurn(id: string): void {
+  /** Records a gathered turn; `key` when its whole text may still come (Realtime, idle). */
+  private flushTurn(id: string, key?: string): void {
     const turn = this.pending.get(id);
     if (!turn) return;
     clearTimeout(turn.timer);
     this.pending.delete(id);
-    if (turn.text.trim() !== '') this.addTurn(turn.speaker, turn.text.trim(), turn.at);
+    if (turn.text.trim() === '') return;
+    const earlier = key === undefined ? undefined : this.flushedByKey.get(key);
+    if (earlier) {
+      // More pieces of a turn already recorded: they extend it.
+      this.flushedByKey.delete(key!);
+      const whole = `${earlier.text} ${turn.text.trim()}`;
+      const list = this.deps.journal.current.transcript ?? [];
+      if (list.includes(earlier)) {
+        const extended = { ...earlier, text: bounded(this.deps.redact(whole)) };
+        this.deps.journal.change({
+          transcript: list.map((one) => (one === earlier ? extended : one)),
+        });
+        this.rememberFlushed(key!, extended);
+        return;
+      }
+    }
+    const added = this.addTurn(turn.speaker, turn.text.trim(), turn.at);
+    if (key !== undefined && added) this.rememberFlushed(key, added);
+  }
+
+  private rememberFlushed(key: string, turn: TranscriptTurn): void {
+    this.flushedByKey.set(key, turn);
+    // Only the last few items can still get their whole text.
+    if (this.flushedByKey.size > 16)
+      this.flushedByKey.delete(this.flushedByKey.keys().next().value!);
   }
 
   private flushPendingTurns(): void {
     for (const id of [...this.pending.keys()]) this.flushTurn(id);
   }
 
-  private addTurn(speaker: 'caller' | 'agent' | 'operator', said: string, at?: string): void {
-    if (!this.call.behaviour.transcripts) return;
-    const text = this.deps.redact(said);
-    this.deps.journal.append('transcript', { at: at ?? new Date().toISOString(), speaker, text });
+  private addTurn(
+    speaker: 'caller' | 'agent' | 'operator',
+    said: string,
+    at?: string,
+  ): TranscriptTurn | undefined {
+    if (!this.call.behaviour.transcripts) return undefined;
+    const text = bounded(this.deps.redact(said));
+    const turn: TranscriptTurn = { at: at ?? new Date().toISOString(), speaker, text };
+    this.deps.journal.append('transcript', turn, MAX_TRANSCRIPT_TURNS);
     this.deps.journal.publish(CALL_EVENTS.transcript, { speaker, text });
+    return turn;
   }
 
   /** Sends now, or after the reconnect when the socket is down. */
@@ -498,7 +600,17 @@ export class SidebandSession {
   }
 }
 
+/** A turn's text within `MAX_TURN_CHARS`, its end marked "…" when cut. */
+function bounded(text: string): string {
+  return text.length > MAX_TURN_CHARS ? `${text.slice(0, MAX_TURN_CHARS - 1)}…` : text;
+}
+
+/**
+ * The arguments as the record keeps them: parsed when they are JSON; a text past
+ * `MAX_TURN_CHARS` as that text cut (a model's runaway arguments must not grow the record).
+ */
 function parsedOrRaw(text: string): unknown {
+  if (text.length > MAX_TURN_CHARS) return bounded(text);
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -60,6 +60,7 @@ export class SidebandService implements OnApplicationBootstrap {
   private readonly baseURL: string;
   private readonly maxCalls: number;
   private readonly redact: (text: string) => string;
+  private readonly redacting: boolean;
   private readonly sessionOptions;
 
   constructor(
@@ -74,6 +75,7 @@ export class SidebandService implements OnApplicationBootstrap {
     this.maxCalls = maxCalls ?? SIDEBAND_DEFAULTS.maxCalls;
     this.leaseMs = leaseMs ?? SIDEBAND_DEFAULTS.leaseMs;
     const masked = redacting ?? options.redactCallerIds ?? false;
+    this.redacting = masked;
     this.redact = masked ? redactNumbers : (text) => text;
     const { maxCalls: _default, leaseMs: _lease, ...defaults } = SIDEBAND_DEFAULTS;
     void _default;
@@ -258,6 +260,7 @@ export class SidebandService implements OnApplicationBootstrap {
         options: this.sessionOptions,
         owner: this.owner,
         redact: this.redact,
+        redacting: this.redacting,
         onFinished: (ended) => {
           if (this.sessions.get(callId) === session) this.sessions.delete(callId);
           this.ended.set(callId, session);

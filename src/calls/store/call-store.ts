@@ -21,6 +21,16 @@ export type CallStatus =
   /** The action could not be carried out (after bounded retries). */
   | 'failed';
 
+/** A decision's answer that came after the call was settled (see `CallRecord.late_outcome`). */
+export interface LateOutcome {
+  /** When it arrived (ISO). */
+  at: string;
+  /** The status it would have given the call. */
+  status: CallStatus;
+  /** What OpenAI answered; absent in a dry run. */
+  outcome: ControlOutcome | null;
+}
+
 /** What OpenAI answered to the call-control request. */
 export interface ControlOutcome {
   ok: boolean;
@@ -97,6 +107,13 @@ export interface CallRecord {
   surface?: SurfaceName;
   /** Why an announcement that looked like a twin was routed as a call of its own. */
   pairing_note?: string;
+  /**
+   * OpenAI's answer to a decision's request that arrived after the call had been settled
+   * without it: its sender's lease lapsed mid-send and another instance, taking the handler
+   * run over, marked the call failed ("outcome unknown, not resent"). Kept as a note (what
+   * OpenAI really did); the status and the lifecycle events stay as they were settled.
+   */
+  late_outcome?: LateOutcome;
   // The call after it is answered, written by the sideband session that owns it
   // (src/calls/sideband/); absent on calls that were not answered.
   /** When the accept succeeded (ISO). */
@@ -188,6 +205,7 @@ export type CallRecordPatch = Partial<
     | 'decision'
     | 'surface'
     | 'pairing_note'
+    | 'late_outcome'
     | 'answered_at'
     | 'sideband'
     | 'transcript'

@@ -66,6 +66,12 @@ class OrderTools {
     return value;
   }
 
+  /** A result far larger than a model's input. */
+  @CallTool('flood')
+  flood(_args: Nothing) {
+    return { rows: 'x'.repeat(150_000) };
+  }
+
   /** Never answers: only its signal ends it. */
   @CallTool('hang', { timeoutMs: 20 })
   hang(_args: Nothing, ctx: CallToolContext) {
@@ -233,6 +239,15 @@ describe('CallToolsService', () => {
     const circular = await call('circular', '{}');
     expect(circular.outcome).toBe('error');
     expect(JSON.parse(circular.output).message).toMatch(/^its result cannot be written as JSON/);
+  });
+
+  it('answers a result too large for the model with an error output, not the result', async () => {
+    const flooded = await call('flood', '{}');
+    expect(flooded.outcome).toBe('error');
+    expect(JSON.parse(flooded.output)).toEqual({
+      error: 'output_too_large',
+      message: 'flood returned 150011 characters; at most 100000 go back to the model',
+    });
   });
 
   it('times out a handler that does not finish, and aborts its signal', async () => {

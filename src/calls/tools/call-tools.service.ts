@@ -19,6 +19,12 @@ import { DEFAULT_TOOL_TIMEOUT_MS } from './tool-timeout';
 /** Tool calls remembered for `duplicate` (the oldest are forgotten first). */
 const REMEMBERED_RUNS = 10_000;
 const MAX_MESSAGE_LENGTH = 1000;
+/**
+ * The longest output sent back to the model. A larger result (a whole table, a file) would
+ * exceed what a model's turn takes, and a sideband frame OpenAI refuses would be resent on every
+ * reconnect; the model is told instead, and the record keeps that.
+ */
+export const MAX_TOOL_OUTPUT_CHARS = 100_000;
 const TIMED_OUT = Symbol('timed out');
 
 /**
@@ -140,7 +146,12 @@ export class CallToolsService implements CallToolRunner {
         controller.abort(new DOMException(message, 'TimeoutError'));
         return finish('timeout', json({ error: 'timeout', message }));
       }
-      return finish('ok', outputOf(settled.value));
+      const output = outputOf(settled.value);
+      if (output.length > MAX_TOOL_OUTPUT_CHARS) {
+        const message = `${tool.name} returned ${output.length} characters; at most ${MAX_TOOL_OUTPUT_CHARS} go back to the model`;
+        return finish('error', json({ error: 'output_too_large', message }), message);
+      }
+      return finish('ok', output);
     } catch (error) {
       const output = errorOutput(error);
       return finish('error', json(output), output.message);
