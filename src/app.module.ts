@@ -53,7 +53,7 @@ export class AppModule {
           callControl: { apiKey: config.openaiApiKey, baseURL: config.openaiBaseUrl },
           redactCallerIds: config.logRedactSip,
           twinWaitMs: config.twinWaitMs,
-          sideband: { maxCalls: config.sidebandMaxCalls },
+          sideband: { maxCalls: config.sidebandMaxCalls, leaseMs: config.sidebandLeaseMs },
           toolTimeoutMs: config.callToolTimeoutMs,
           maxBodyBytes: config.maxBodyBytes,
           bodyTimeoutMs: config.bodyTimeoutMs,

@@ -17,7 +17,11 @@ import { CallsService } from './calls.service';
 import { CallOutcomes } from './call-outcomes';
 import { CallControlClient } from './control/call-control.client';
 import { CallSurfaces } from './surfaces/call-surfaces';
-import { MAX_SIDEBAND_CALLS } from './sideband/sideband.options';
+import {
+  MAX_SIDEBAND_CALLS,
+  MAX_SIDEBAND_LEASE_MS,
+  MIN_SIDEBAND_LEASE_MS,
+} from './sideband/sideband.options';
 import { SidebandService } from './sideband/sideband.service';
 import { TwinRendezvous } from './twins/twin-rendezvous';
 import { MAX_TWIN_WAIT_MS } from './twins/twin-wait';
@@ -121,6 +125,15 @@ export class CallsModule
     ) {
       throw new Error(
         `CallsModule: sideband.maxCalls must be an integer from 0 to ${MAX_SIDEBAND_CALLS} (got ${String(maxCalls)})`,
+      );
+    }
+    const lease = this.options.sideband?.leaseMs;
+    if (
+      lease !== undefined &&
+      !(Number.isInteger(lease) && lease >= MIN_SIDEBAND_LEASE_MS && lease <= MAX_SIDEBAND_LEASE_MS)
+    ) {
+      throw new Error(
+        `CallsModule: sideband.leaseMs must be an integer from ${MIN_SIDEBAND_LEASE_MS} to ${MAX_SIDEBAND_LEASE_MS} (got ${String(lease)})`,
       );
     }
     const limits = {

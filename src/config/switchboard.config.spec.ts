@@ -120,4 +120,13 @@ describe('loadConfig', () => {
       'TWIN_WAIT_MS must be between 0 and 5000, got 5001',
     );
   });
+
+  it('reads how long sidebands are held unrenewed, 10 s unless SIDEBAND_LEASE_MS says otherwise', () => {
+    const env = { OPENAI_WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir };
+    expect(loadConfig(env).sidebandLeaseMs).toBe(10_000);
+    expect(loadConfig({ ...env, SIDEBAND_LEASE_MS: '1000' }).sidebandLeaseMs).toBe(1000);
+    expect(() => loadConfig({ ...env, SIDEBAND_LEASE_MS: '100' })).toThrow(
+      'SIDEBAND_LEASE_MS must be between 300 and 600000, got 100',
+    );
+  });
 });

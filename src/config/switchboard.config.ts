@@ -5,7 +5,12 @@ import { MIN_RETENTION_HOURS } from '../webhooks/webhooks.options';
 import { SqliteSynchronous } from '../webhooks/store/sqlite-event-store';
 import { STREAM_DEFAULTS } from '../stream/event-stream.options';
 import { DEFAULT_TWIN_WAIT_MS, MAX_TWIN_WAIT_MS } from '../calls/twins/twin-wait';
-import { MAX_SIDEBAND_CALLS, SIDEBAND_DEFAULTS } from '../calls/sideband/sideband.options';
+import {
+  MAX_SIDEBAND_CALLS,
+  MAX_SIDEBAND_LEASE_MS,
+  MIN_SIDEBAND_LEASE_MS,
+  SIDEBAND_DEFAULTS,
+} from '../calls/sideband/sideband.options';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '../calls/tools/tool-timeout';
 import {
   DEV_ADMIN_TOKEN_FILE,
@@ -48,6 +53,8 @@ export interface SwitchboardConfig {
   twinWaitMs: number;
   /** Sidebands (the call after it is answered) open at once on this instance. */
   sidebandMaxCalls: number;
+  /** How long an instance holds its sidebands without renewal before another adopts them. */
+  sidebandLeaseMs: number;
   /** How long a `@CallTool` handler may run before the model is told it timed out. */
   callToolTimeoutMs: number;
   maxBodyBytes: number;
@@ -119,6 +126,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): SwitchboardConfig {
       SIDEBAND_DEFAULTS.maxCalls,
       0,
       MAX_SIDEBAND_CALLS,
+    ),
+    sidebandLeaseMs: integer(
+      'SIDEBAND_LEASE_MS',
+      env.SIDEBAND_LEASE_MS,
+      SIDEBAND_DEFAULTS.leaseMs,
+      MIN_SIDEBAND_LEASE_MS,
+      MAX_SIDEBAND_LEASE_MS,
     ),
     callToolTimeoutMs: integer(
       'CALL_TOOL_TIMEOUT_MS',

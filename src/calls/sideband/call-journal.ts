@@ -25,7 +25,7 @@ type Publish = (type: CallEventType, data: object) => Promise<void>;
  */
 export class CallJournal {
   private readonly logger = new Logger('Sideband');
-  private readonly fields: SessionFields = {};
+  private readonly fields: SessionFields;
   private readonly dirty = new Set<keyof SessionFields>();
   private writing: Promise<void> = Promise.resolve();
   private writeQueued = false;
@@ -37,7 +37,11 @@ export class CallJournal {
     private readonly publishEvent: Publish,
     readonly callId: string,
     readonly surface: SurfaceName,
-  ) {}
+    /** What the record holds already (a sideband adopted from another instance). */
+    initial: SessionFields = {},
+  ) {
+    this.fields = { ...initial };
+  }
 
   get current(): Readonly<SessionFields> {
     return this.fields;

@@ -37,6 +37,11 @@ export interface AnsweredCall {
   rule?: string;
   behaviour: CallBehaviour;
   answered_at: string;
+  /**
+   * The owner this session took the call over from (it died or shut down): the greeting was
+   * said already, and function calls recorded before are not run again.
+   */
+  adopted_from?: string;
 }
 
 export interface SessionDeps {
@@ -45,13 +50,13 @@ export interface SessionDeps {
   baseURL: string;
   journal: CallJournal;
   runner?: CallToolRunner;
-  options: Required<Omit<SidebandOptions, 'maxCalls' | 'redactNumbers'>>;
+  options: Required<Omit<SidebandOptions, 'maxCalls' | 'leaseMs' | 'redactNumbers'>>;
   owner: string;
   redact: (text: string) => string;
   /** Whether `redact` masks numbers (then keyed digits are masked across entries too). */
   redacting?: boolean;
-  /** Called once, when the session is over (the call ended, or shutdown). */
-  onFinished: () => void;
+  /** Called once, when the session is over: the call ended, or shutdown (`ended` false). */
+  onFinished: (ended: boolean) => void;
 }
 
 /** A turn being said, piece by piece. */
@@ -116,8 +121,35 @@ export class SidebandSession {
   }
 
   start(): void {
-    this.setState('connecting');
+    if (this.call.adopted_from !== undefined) this.adopt(this.call.adopted_from);
+    else this.setState('connecting');
     this.connect();
+  }
+
+  /**
+   * Taking over a call another instance held: nothing it did is done twice. The greeting was
+   * said; each function call recorded is not run again; one that was running when the owner
+   * died (its outcome unknown) gets an output saying so, so the model does not wait forever.
+   */
+  private adopt(from: string): void {
+    this.greeted = true;
+    const adoptedAt = new Date().toISOString();
+    const calls = this.deps.journal.current.tool_calls ?? [];
+    for (const call of calls) this.seenToolCalls.add(call.tool_call_id);
+    const interrupted = calls.filter((call) => call.outcome === 'running');
+    for (const call of interrupted) {
+      const output = JSON.stringify({
+        error: 'interrupted',
+        message: `the instance running ${call.name} stopped before it answered; it was not run again, and whether it took effect is unknown`,
+      });
+      this.replaceToolCall({ ...call, outcome: 'error', output });
+      this.outbox.push(...this.deps.protocol.toolOutput(call.tool_call_id, output));
+    }
+    this.setState('reconnecting', {
+      adopted_from: from,
+      adopted_at: adoptedAt,
+      note: `adopted from ${from}, whose lease had expired or who let go on shutdown`,
+    });
   }
 
   /** An operator's text into the conversation; false when the socket is not open now. */
@@ -151,19 +183,24 @@ export class SidebandSession {
     this.noteEnding('transferred');
   }
 
-  /** Shutdown: the socket is closed cleanly; the call itself goes on without us. */
-  async detach(): Promise<void> {
+  /**
+   * Shutdown: the socket is closed cleanly; the call itself goes on without us (another
+   * instance adopts it). `lost`: another instance adopted it already (this one's lease ran out),
+   * and the record is its now: nothing is written.
+   */
+  async detach(lost = false): Promise<void> {
     if (this.finished) return;
     this.detached = true;
     this.finished = true;
     clearTimeout(this.reconnectTimer);
-    this.flushPendingTurns();
+    if (!lost) this.flushPendingTurns();
     for (const controller of this.running.values()) controller.abort();
     this.socket?.close(1001, 'going away');
-    this.setState('closed', {
-      note: 'closed on shutdown: the call may go on without this instance',
-    });
-    this.deps.onFinished();
+    if (!lost)
+      this.setState('closed', {
+        note: 'closed on shutdown: the call may go on without this instance',
+      });
+    this.deps.onFinished(false);
     await this.deps.journal.settled();
   }
 
@@ -195,7 +232,8 @@ export class SidebandSession {
   }
 
   private opened(): void {
-    const first = this.connects === 0;
+    // An adopted sideband's first connection is a reconnect of the call's sideband.
+    const first = this.connects === 0 && this.call.adopted_from === undefined;
     this.connects++;
     this.openedAt = Date.now();
     const current = this.deps.journal.current.sideband;
@@ -345,7 +383,7 @@ export class SidebandSession {
     );
     const socket = this.socket;
     if (socket && socket.readyState === WebSocket.OPEN) socket.close(1000);
-    this.deps.onFinished();
+    this.deps.onFinished(true);
   }
 
   /**

@@ -20,6 +20,13 @@ export interface SidebandOptions {
   /** Transcript pieces with nothing more for this long make a turn (Live). Default 1500 ms. */
   turnIdleMs?: number;
   /**
+   * How long this instance's hold on its sidebands lasts without renewal (`SIDEBAND_LEASE_MS`);
+   * renewed, for all its calls in one statement, every third of it. When the owner dies, another
+   * instance (or the owner restarted) adopts its calls within this time; on shutdown it lets go
+   * at once. Default 10000 ms.
+   */
+  leaseMs?: number;
+  /**
    * Mask all but the last four digits of numbers said or keyed, in transcripts and DTMF.
    * Default: as `redactCallerIds` (`LOG_REDACT_SIP`).
    */
@@ -33,6 +40,10 @@ export const SIDEBAND_DEFAULTS = {
   reconnectWindowMs: 15_000,
   connectTimeoutMs: 5000,
   turnIdleMs: 1500,
+  leaseMs: 10_000,
 };
+
+export const MIN_SIDEBAND_LEASE_MS = 300;
+export const MAX_SIDEBAND_LEASE_MS = 600_000;
 
 export const MAX_SIDEBAND_CALLS = 100_000;

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CALL_EVENTS } from '../../events/call-event-types';
 import { CallOutcomes } from '../call-outcomes';
@@ -6,7 +7,7 @@ import { CALLS_MODULE_OPTIONS } from '../calls.module-definition';
 import type { CallsModuleOptions } from '../calls.options';
 import type { CallBehaviour } from '../rules/call-behaviour';
 import type { Decision } from '../rules/rule-set';
-import { addressPart, CallFacts } from '../sip/call-facts';
+import { addressPart, CallFacts, deriveCallFacts } from '../sip/call-facts';
 import { CALL_STORE, CallRecord, CallStore, ControlOutcome } from '../store/call-store';
 import type { ControlRequest } from '../surfaces/call-surface';
 import type { SurfaceName } from '../surfaces/surface-name';
@@ -34,7 +35,7 @@ export type MessageRefusal = 'no_call' | 'dry_run' | 'not_here';
  * dry run (no API key). The sessions are closed cleanly on shutdown.
  */
 @Injectable()
-export class SidebandService {
+export class SidebandService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Sideband');
   private readonly sessions = new Map<string, SidebandSession>();
   /**
@@ -43,6 +44,18 @@ export class SidebandService {
    */
   private readonly ended = new Map<string, SidebandSession>();
   private readonly owner = `${hostname()}:${process.pid}`;
+  /**
+   * Who holds the leases: the owner and this run of it (a restarted container may have the
+   * same host name and pid, and must still see its former self's leases as another's).
+   */
+  private readonly holder = `${this.owner}/${randomUUID().slice(0, 8)}`;
+  private readonly leaseMs: number;
+  private leaseTimer?: NodeJS.Timeout;
+  /** The renewal (and adoption) in progress: one at a time; a tick meanwhile is skipped. */
+  private tending?: Promise<void>;
+  private stopping = false;
+  /** Each open sideband's first lease write: what later lease writes of the call follow. */
+  private readonly holds = new Map<string, Promise<void>>();
   private readonly apiKey?: string;
   private readonly baseURL: string;
   private readonly maxCalls: number;
@@ -58,14 +71,87 @@ export class SidebandService {
   ) {
     this.apiKey = options.callControl?.apiKey;
     this.baseURL = options.callControl?.baseURL ?? DEFAULT_BASE_URL;
-    const { maxCalls, redactNumbers: redacting, ...rest } = options.sideband ?? {};
+    const { maxCalls, leaseMs, redactNumbers: redacting, ...rest } = options.sideband ?? {};
     this.maxCalls = maxCalls ?? SIDEBAND_DEFAULTS.maxCalls;
+    this.leaseMs = leaseMs ?? SIDEBAND_DEFAULTS.leaseMs;
     const masked = redacting ?? options.redactCallerIds ?? false;
     this.redacting = masked;
     this.redact = masked ? redactNumbers : (text) => text;
-    const { maxCalls: _default, ...defaults } = SIDEBAND_DEFAULTS;
+    const { maxCalls: _default, leaseMs: _lease, ...defaults } = SIDEBAND_DEFAULTS;
     void _default;
+    void _lease;
     this.sessionOptions = { ...defaults, ...definedOnly(rest) };
+  }
+
+  /**
+   * At start-up and every third of the lease: renews the leases of this instance's sidebands
+   * (one statement for all) and adopts the calls whose owner's lease expired (a dead instance,
+   * or this one before a restart), as many as `maxCalls` leaves room for.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.apiKey) return;
+    this.tend();
+    this.leaseTimer = setInterval(() => this.tend(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
+  }
+
+  private tend(): void {
+    if (this.tending || this.stopping) return;
+    this.tending = (async () => {
+      try {
+        await this.renew();
+        await this.adoptExpired();
+      } catch (error) {
+        this.logger.error(`sideband leases: ${(error as Error).message}`);
+      } finally {
+        this.tending = undefined;
+      }
+    })();
+  }
+
+  /** The leases of `callIds` held for `leaseMs` more (see `CallStore.holdSidebands`). */
+  private hold(callIds: string[], leaseMs: number | null): Promise<string[]> {
+    return this.store.holdSidebands?.(this.holder, callIds, leaseMs) ?? Promise.resolve(callIds);
+  }
+
+  private async renew(): Promise<void> {
+    const mine = [...this.sessions.keys()];
+    if (mine.length === 0) return;
+    const held = new Set(await this.hold(mine, this.leaseMs));
+    for (const callId of mine) {
+      const session = this.sessions.get(callId);
+      if (held.has(callId) || !session || session.isFinished) continue;
+      // This instance was away longer than its lease (a long pause): another adopted the call.
+      this.logger.warn(`call ${callId}: sideband adopted by another instance; letting go`);
+      await session.detach(true);
+    }
+  }
+
+  private async adoptExpired(): Promise<void> {
+    const room = this.maxCalls - this.sessions.size;
+    if (room <= 0 || !this.store.adoptSidebands) return;
+    for (const record of await this.store.adoptSidebands(this.holder, this.leaseMs, room)) {
+      if (this.stopping) await this.hold([record.call_id], 0);
+      else this.startAdopted(record);
+    }
+  }
+
+  /** A call whose sideband another instance held: reopened here, nothing said or run twice. */
+  private startAdopted(record: CallRecord): void {
+    const surface = record.surface ?? 'realtime';
+    const from = record.sideband?.owner ?? 'unknown';
+    this.logger.log(`call ${record.call_id}: adopting its sideband from ${from}`);
+    const { answered_at, sideband, transcript, tool_calls, dtmf, transfers, ended } = record;
+    const journal = new CallJournal(
+      this.store,
+      (type, data) => this.outcomes.publish(type, data),
+      record.call_id,
+      surface,
+      { answered_at, sideband, transcript, tool_calls, dtmf, transfers, ended },
+    );
+    const facts = deriveCallFacts(record.call_id, record.sip_headers);
+    this.holds.set(record.call_id, Promise.resolve());
+    this.open(record, surface, facts, journal, answered_at ?? new Date().toISOString(), from);
   }
 
   /** Sidebands open on this instance now. */
@@ -133,20 +219,41 @@ export class SidebandService {
       await journal.settled();
       return;
     }
+    // Held from now: should this instance die before its next renewal, another adopts the call.
+    const held = this.hold([callId], this.leaseMs).then(
+      () => undefined,
+      (error: unknown) =>
+        this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
+    );
+    this.holds.set(callId, held);
+    this.open(record, surface, facts, journal, answeredAt);
+    await held;
+  }
+
+  private open(
+    record: CallRecord,
+    surface: SurfaceName,
+    facts: CallFacts | undefined,
+    journal: CallJournal,
+    answeredAt: string,
+    adoptedFrom?: string,
+  ): void {
+    const callId = record.call_id;
     const session = new SidebandSession(
       {
         call_id: callId,
-        surface_call_id: surfaceCallId,
+        surface_call_id: record.surfaces[surface]?.id ?? callId,
         from: facts ? firstOf(facts, 'caller') : undefined,
         to: facts ? firstOf(facts, 'called') : undefined,
         sip_headers: record.sip_headers,
         rule: record.decision.rule ?? undefined,
-        behaviour: record.decision.action,
+        behaviour: record.decision.action as CallBehaviour,
         answered_at: answeredAt,
+        adopted_from: adoptedFrom,
       },
       {
         protocol: PROTOCOLS[surface],
-        apiKey: this.apiKey,
+        apiKey: this.apiKey!,
         baseURL: this.baseURL,
         journal,
         runner: this.runner,
@@ -154,11 +261,21 @@ export class SidebandService {
         owner: this.owner,
         redact: this.redact,
         redacting: this.redacting,
-        onFinished: () => {
+        onFinished: (ended) => {
           if (this.sessions.get(callId) === session) this.sessions.delete(callId);
           this.ended.set(callId, session);
           if (this.ended.size > RECENTLY_ENDED)
             this.ended.delete(this.ended.keys().next().value as string);
+          // The call is over: nothing for anyone to adopt (after the first hold, should the
+          // call end before it is written).
+          const held = this.holds.get(callId) ?? Promise.resolve();
+          this.holds.delete(callId);
+          if (ended)
+            void held
+              .then(() => this.hold([callId], null))
+              .catch((error: unknown) =>
+                this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
+              );
         },
       },
     );
@@ -196,12 +313,30 @@ export class SidebandService {
     return { sent: true };
   }
 
-  /** Shutdown: every socket closed cleanly and recorded; the calls themselves go on. */
+  /**
+   * Shutdown: every socket closed cleanly and recorded; the calls themselves go on, and their
+   * leases are let go at once, so another instance adopts them without waiting for expiry.
+   */
   async closeAll(): Promise<void> {
-    const open = [...this.sessions.values()];
+    this.stopping = true;
+    clearInterval(this.leaseTimer);
+    await this.tending;
+    const open = [...this.sessions.entries()];
+    const firstHolds = open.map(([callId]) => this.holds.get(callId));
     if (open.length > 0) this.logger.log(`closing ${open.length} sideband(s) on shutdown`);
-    await Promise.all(open.map((session) => session.detach()));
+    await Promise.all(open.map(([, session]) => session.detach()));
     this.sessions.clear();
+    if (open.length === 0) return;
+    try {
+      // A call answered a moment ago: its first lease write must not land after the release.
+      await Promise.all(firstHolds);
+      await this.hold(
+        open.map(([callId]) => callId),
+        0,
+      );
+    } catch (error) {
+      this.logger.error(`sideband leases not let go: ${(error as Error).message}`);
+    }
   }
 }
 

@@ -48,6 +48,14 @@ const MIGRATIONS: readonly string[] = [
       'after_first_ms', 0)),
     '$.surface', 'realtime');
   `,
+  // 2: sideband leases (who holds the sideband of an answered call, until when, in ms since the
+  // epoch): looked up by expiry to adopt the calls of a dead owner; dropped when the call ends.
+  `
+  ALTER TABLE calls ADD COLUMN sideband_holder TEXT;
+  ALTER TABLE calls ADD COLUMN sideband_lease_until INTEGER;
+  CREATE INDEX calls_sideband_lease ON calls (sideband_lease_until)
+    WHERE sideband_lease_until IS NOT NULL;
+  `,
 ];
 
 export const CALL_STORE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -248,6 +248,60 @@ export function describeCallStoreContract(
       expect(sent.filter(Boolean)).toHaveLength(1);
     });
 
+    /** An answered call, as the sideband service leaves it: completed, held by `holder`. */
+    const answered = async (target: CallStore, id: string, holder: string) => {
+      await claim(target, 'realtime', id);
+      await target.update(id, { status: 'completed', answered_at: '2026-11-23T15:00:01.000Z' });
+      expect(await target.holdSidebands!(holder, [id], 60_000)).toEqual([id]);
+    };
+
+    it('holds sideband leases in one call for many, and only the holder renews or drops them', async () => {
+      await answered(store, 'rtc_l1', 'a');
+      await answered(store, 'rtc_l2', 'a');
+      await answered(store, 'rtc_l3', 'b');
+      const held = await store.holdSidebands!(
+        'a',
+        ['rtc_l1', 'rtc_l2', 'rtc_l3', 'rtc_none'],
+        60_000,
+      );
+      expect(held.sort()).toEqual(['rtc_l1', 'rtc_l2']);
+      // Unexpired leases are nobody's to adopt.
+      expect(await store.adoptSidebands!('c', 60_000, 10)).toEqual([]);
+      expect(await store.holdSidebands!('b', ['rtc_l1'], null)).toEqual([]);
+      expect(await store.holdSidebands!('a', ['rtc_l1'], null)).toEqual(['rtc_l1']);
+      // Released (lease 0): adoptable at once; dropped (the call ended): never.
+      expect(await store.holdSidebands!('a', ['rtc_l2'], 0)).toEqual(['rtc_l2']);
+      const adopted = await store.adoptSidebands!('c', 60_000, 10);
+      expect(adopted.map((record) => record.call_id)).toEqual(['rtc_l2']);
+      expect(adopted[0]).toMatchObject({ status: 'completed', answered_at: expect.any(String) });
+      expect(await store.holdSidebands!('a', ['rtc_l2'], 60_000)).toEqual([]);
+      expect(await store.holdSidebands!('c', ['rtc_l2'], 60_000)).toEqual(['rtc_l2']);
+    });
+
+    it('lets exactly one of two stores adopt each expired sideband, never an ended call, at most `limit`', async () => {
+      const other = await reopen();
+      for (let i = 0; i < 6; i++) await answered(store, `rtc_x${i}`, 'dead');
+      await store.update('rtc_x5', {
+        ended: { at: '2026-11-23T15:01:00.000Z', reason: 'caller_hung_up', inferred: true },
+      });
+      expect(
+        await store.holdSidebands!(
+          'dead',
+          Array.from({ length: 6 }, (_, i) => `rtc_x${i}`),
+          0,
+        ),
+      ).toHaveLength(6);
+      expect(await store.adoptSidebands!('a', 60_000, 0)).toEqual([]);
+      const [mine, theirs] = await Promise.all([
+        store.adoptSidebands!('a', 60_000, 3),
+        other.adoptSidebands!('b', 60_000, 3),
+      ]);
+      const ids = [...mine, ...theirs].map((record) => record.call_id).sort();
+      expect(ids).toEqual(['rtc_x0', 'rtc_x1', 'rtc_x2', 'rtc_x3', 'rtc_x4']);
+      expect(mine.length).toBeLessThanOrEqual(3);
+      expect(await store.adoptSidebands!('a', 60_000, 10)).toEqual([]);
+    });
+
     it('is ready while open', async () => {
       expect(await store.checkReady()).toEqual({ ready: true });
     });

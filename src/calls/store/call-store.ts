@@ -137,6 +137,10 @@ export interface SidebandState {
   closed_at?: string;
   /** Why it is not open, or what went wrong (an `error` event, a refused reconnect). */
   note?: string;
+  /** The instance that held it before this one adopted it (its owner had died or shut down). */
+  adopted_from?: string;
+  /** When this owner adopted it (ISO). */
+  adopted_at?: string;
 }
 
 export interface TranscriptTurn {
@@ -257,6 +261,21 @@ export interface CallStore {
    * process owns has no other writer and leaves it out.
    */
   watchRuleSet?(changed: () => void): () => void;
+  /**
+   * Sideband leases, in one statement for all of `callIds`: each call whose lease `holder` holds
+   * (or nobody holds yet) is held for `leaseMs` more from now (0: expired at once, for another
+   * instance to adopt; null: dropped, the call ended and there is nothing to adopt). The ids
+   * still held; a missing one was adopted by another instance meanwhile. A store without it (and
+   * `adoptSidebands`) keeps no leases: its sidebands are not adopted when their owner dies.
+   */
+  holdSidebands?(holder: string, callIds: string[], leaseMs: number | null): Promise<string[]>;
+  /**
+   * Takes over, for `holder` and `leaseMs`, at most `limit` answered calls that have not ended
+   * and whose sideband lease has expired (its holder died, or let go on shutdown): a
+   * compare-and-set, so of any number of instances adopting at once exactly one gets each call.
+   * The records as they were before (their `sideband.owner` is the previous owner).
+   */
+  adoptSidebands?(holder: string, leaseMs: number, limit: number): Promise<CallRecord[]>;
   /** Readiness, as `EventStore.checkReady`: whether a write can be made now, and if not, why. */
   checkReady(): Promise<StoreReadiness>;
   close(): Promise<void>;

@@ -79,7 +79,7 @@ describe('SqliteCallStore: its file and its schema', () => {
     newer.pragma('user_version = 99');
     newer.close();
     expect(() => new SqliteCallStore(file)).toThrow(
-      /^the call store .*calls\.db cannot be opened: its schema is version 99, newer than this Switchboard knows \(1\)/,
+      /^the call store .*calls\.db cannot be opened: its schema is version 99, newer than this Switchboard knows \(2\)/,
     );
   });
 });

@@ -44,6 +44,23 @@ function prepare(db: Database.Database) {
       .pluck(),
     writeById: db.prepare('UPDATE calls SET status = ?, record = ? WHERE id = ?'),
     writeByName: db.prepare('UPDATE calls SET status = ?, record = ? WHERE call_id = ?'),
+    holdLease: db.prepare(
+      `UPDATE calls SET sideband_holder = @holder, sideband_lease_until = @until
+       WHERE call_id = @call AND (sideband_holder IS NULL OR sideband_holder = @holder)`,
+    ),
+    dropLease: db.prepare(
+      `UPDATE calls SET sideband_holder = NULL, sideband_lease_until = NULL
+       WHERE call_id = @call AND sideband_holder = @holder`,
+    ),
+    expiredLeases: db.prepare(
+      `SELECT id, record FROM calls WHERE sideband_lease_until IS NOT NULL
+         AND sideband_lease_until <= @now AND status = 'completed'
+         AND json_extract(record, '$.ended') IS NULL
+       ORDER BY sideband_lease_until LIMIT @limit`,
+    ),
+    adopt: db.prepare(
+      'UPDATE calls SET sideband_holder = @holder, sideband_lease_until = @until WHERE id = @id',
+    ),
   };
 }
 
@@ -151,6 +168,32 @@ export class SqliteCallStore implements CallStore {
       ...record,
       operator_actions: [...record.operator_actions, action],
     }));
+  }
+
+  /** One transaction of the batch for all of `callIds` (SQLite's statement is per row). */
+  async holdSidebands(holder: string, callIds: string[], leaseMs: number | null) {
+    if (callIds.length === 0) return [];
+    const { statements } = this;
+    return this.writes.write(() => {
+      if (leaseMs === null)
+        return callIds.filter((call) => statements.dropLease.run({ holder, call }).changes > 0);
+      const until = Date.now() + leaseMs;
+      return callIds.filter(
+        (call) => statements.holdLease.run({ holder, until, call }).changes > 0,
+      );
+    });
+  }
+
+  /** One process owns the file: the transaction alone makes the compare-and-set. */
+  async adoptSidebands(holder: string, leaseMs: number, limit: number): Promise<CallRecord[]> {
+    if (limit <= 0) return [];
+    const { statements } = this;
+    return this.writes.write(() => {
+      const now = Date.now();
+      const rows = statements.expiredLeases.all({ now, limit }) as { id: number; record: string }[];
+      for (const row of rows) statements.adopt.run({ holder, until: now + leaseMs, id: row.id });
+      return rows.map((row) => JSON.parse(row.record) as CallRecord);
+    });
   }
 
   /**

@@ -45,4 +45,16 @@ CREATE TABLE rule_sets (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'sideband leases: who holds the sideband of an answered call, until when',
+    sql: `
+-- Until when (ms since the epoch, by the database's clock) the holder keeps the call's sideband;
+-- looked up by expiry to adopt the calls of a dead instance; dropped when the call ends.
+ALTER TABLE calls ADD COLUMN sideband_holder text;
+ALTER TABLE calls ADD COLUMN sideband_lease_until bigint;
+CREATE INDEX calls_sideband_lease ON calls (sideband_lease_until)
+  WHERE sideband_lease_until IS NOT NULL;
+`,
+  },
 ];

@@ -41,7 +41,10 @@ describeWithPostgres('PostgresCallStore across instances', () => {
     const rows = await schema.query<{ component: string; version: number }>(
       `SELECT component, version FROM ${schema.name}.schema_migrations ORDER BY version`,
     );
-    expect(rows).toEqual([{ component: 'calls', version: 1 }]);
+    expect(rows).toEqual([
+      { component: 'calls', version: 1 },
+      { component: 'calls', version: 2 },
+    ]);
     await claim(a, 'realtime', 'rtc_doc');
     const [{ type }] = await schema.query<{ type: string }>(
       `SELECT jsonb_typeof(record) AS type FROM ${schema.name}.calls`,

@@ -23,6 +23,9 @@ export interface PostgresCallStoreOptions {
   poolSize?: number;
 }
 
+/** Now, in ms since the epoch, by the database's clock. */
+const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
 /** A claim that lost a race on a unique constraint is matched again, this many times at most. */
 const CLAIM_TRIES = 3;
 const UNIQUE_VIOLATION = '23505';
@@ -156,6 +159,42 @@ export class PostgresCallStore implements CallStore {
       [callId, JSON.stringify(patch), expected ?? null],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * One statement for all of `callIds`. Times are the database's clock (`NOW_MS`), which every
+   * instance shares, so no instance's clock skew shortens another's lease.
+   */
+  async holdSidebands(holder: string, callIds: string[], leaseMs: number | null) {
+    if (callIds.length === 0) return [];
+    const rows = await this.db.query<{ call_id: string }>(
+      leaseMs === null
+        ? `UPDATE calls SET sideband_holder = NULL, sideband_lease_until = NULL
+           WHERE call_id = ANY($1) AND sideband_holder = $2 RETURNING call_id`
+        : `UPDATE calls SET sideband_holder = $2, sideband_lease_until = ${NOW_MS} + $3
+           WHERE call_id = ANY($1) AND (sideband_holder IS NULL OR sideband_holder = $2)
+           RETURNING call_id`,
+      leaseMs === null ? [callIds, holder] : [callIds, holder, leaseMs],
+    );
+    return rows.map((row) => row.call_id);
+  }
+
+  /**
+   * Compare-and-set across instances: the rows are locked as they are chosen, and one locked by
+   * another adopter is skipped (`SKIP LOCKED`), so each expired call goes to one instance.
+   */
+  async adoptSidebands(holder: string, leaseMs: number, limit: number): Promise<CallRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.query<{ record: CallRecord }>(
+      `UPDATE calls c SET sideband_holder = $1, sideband_lease_until = ${NOW_MS} + $2
+       FROM (SELECT id FROM calls WHERE sideband_lease_until IS NOT NULL
+               AND sideband_lease_until <= ${NOW_MS} AND status = 'completed'
+               AND record -> 'ended' IS NULL
+             ORDER BY sideband_lease_until LIMIT $3 FOR UPDATE SKIP LOCKED) expired
+       WHERE c.id = expired.id RETURNING c.record`,
+      [holder, leaseMs, limit],
+    );
+    return rows.map((row) => row.record);
   }
 
   async appendOperatorAction(
