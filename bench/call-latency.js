@@ -2,6 +2,7 @@
 // under a steady rate of incoming calls, against a server in its own process: the real
 // service, or the latency floor (bench/servers/latency-floor.js) measured the same way.
 const { createServer } = require('node:http');
+const { WebSocketServer } = require('ws');
 const { SECRET, incomingCallBody, sign, twinCallBodies } = require('./deliveries');
 const { startProcess } = require('./http');
 const { startService } = require('./service');
@@ -17,6 +18,15 @@ function fakeOpenAI(onAccept) {
       if (match) onAccept(Number(match[1]), performance.now());
       res.writeHead(200).end();
     });
+  });
+  // Each answered call's sideband, as OpenAI holds it: accepted and kept open. Refused, it
+  // would have the service reconnecting every call's sideband through the run, which is not
+  // the path being measured (and on PostgreSQL, each attempt's record writes queue calls).
+  const sidebands = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    if (!/\/v1\/(?:realtime\?call_id=|live\/sessions\/[^/]+\/attach)/.test(req.url ?? ''))
+      return socket.destroy();
+    sidebands.handleUpgrade(req, socket, head, () => {});
   });
   server.keepAliveTimeout = 60000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
