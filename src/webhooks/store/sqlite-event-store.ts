@@ -10,7 +10,6 @@ import {
   AppendResult,
   EventQuery,
   EventStore,
-  HandlerRun,
   NewEvent,
   OpenRun,
   RunKey,
@@ -19,6 +18,7 @@ import {
   StoredEventWithRuns,
 } from './event-store';
 import { applySynchronous, readSynchronous, SqliteSynchronous } from './sqlite-synchronous';
+import { EventRow, RunRow, toEvent, toRun } from './event-rows';
 
 export type { SqliteSynchronous };
 
@@ -63,25 +63,6 @@ CREATE TABLE IF NOT EXISTS handler_runs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS handler_runs_open ON handler_runs (status) WHERE status IN ('pending', 'retrying');
 `;
-
-interface EventRow {
-  seq: number;
-  webhook_id: string;
-  event_id: string;
-  type: string;
-  source: 'openai' | 'switchboard';
-  payload: string;
-  received_at: number;
-}
-
-interface RunRow {
-  handler: string;
-  status: HandlerRun['status'];
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: number | null;
-  updated_at: number;
-}
 
 const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payload, e.received_at';
 
@@ -332,27 +313,4 @@ export class SqliteEventStore implements EventStore {
   private write<T>(run: () => T): Promise<T> {
     return this.writes.write(run);
   }
-}
-
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    seq: row.seq,
-    webhookId: row.webhook_id,
-    eventId: row.event_id,
-    type: row.type,
-    source: row.source,
-    payload: row.payload,
-    receivedAt: row.received_at,
-  };
-}
-
-function toRun(row: RunRow): HandlerRun {
-  return {
-    handler: row.handler,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    nextAttemptAt: row.next_attempt_at,
-    updatedAt: row.updated_at,
-  };
 }

@@ -8,7 +8,6 @@ import {
   AppendResult,
   EventQuery,
   EventStore,
-  HandlerRun,
   NewEvent,
   OpenRun,
   RunKey,
@@ -20,6 +19,7 @@ import {
 import { APPEND_BATCH, NOW_MS } from './append-batch.sql';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
+import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
 
 export interface PostgresEventStoreOptions {
   /** `postgres://...`; the schema is the connection's (`?options=-c search_path=...`). */
@@ -54,16 +54,6 @@ interface QueuedWrite {
   write: Write;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-}
-
-interface EventRow {
-  seq: number;
-  webhook_id: string;
-  event_id: string;
-  type: string;
-  source: 'openai' | 'switchboard';
-  payload: string;
-  received_at: number;
 }
 
 /**
@@ -531,39 +521,7 @@ async function readAfter(db: PostgresDatabase, seq: number, limit: number): Prom
   return rows.map(toEvent);
 }
 
-interface RunRow {
-  handler: string;
-  status: HandlerRun['status'];
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: number | null;
-  updated_at: number;
-}
-
 type OpenRunRow = EventRow & { handler: string; attempts: number; next_attempt_at: number | null };
-
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    seq: row.seq,
-    webhookId: row.webhook_id,
-    eventId: row.event_id,
-    type: row.type,
-    source: row.source,
-    payload: row.payload,
-    receivedAt: row.received_at,
-  };
-}
-
-function toRun(row: RunRow): HandlerRun {
-  return {
-    handler: row.handler,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    nextAttemptAt: row.next_attempt_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 function toOpenRun(row: OpenRunRow): OpenRun {
   return {
