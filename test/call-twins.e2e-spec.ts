@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallsModule } from '../src/calls/calls.module';
 import { SqliteCallStore } from '../src/calls/store/sqlite-call-store';
+import { TwinRendezvous } from '../src/calls/twins/twin-rendezvous';
 import { CallsHarness, Json } from './support/calls-harness';
 import { CollectingLogger } from './support/collecting-logger';
 import { FakeOpenAI } from './support/fake-openai';
@@ -341,6 +342,9 @@ describe('twins: one physical call announced on both surfaces gets one decision 
     const call = ringing();
     await t().deliver(liveAnnouncement(call)).expect(200);
     await recordOf(call.liveId, 'waiting');
+    // The record is readable a moment before its commit is synced and the decision waits.
+    const rendezvous = t().app.get(TwinRendezvous);
+    await eventually(async () => expect(rendezvous.waitingCalls).toBe(1));
     await stop();
     expect(logger.find('log', 'shutting down: 1 call(s) waiting for their twin')).toHaveLength(1);
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([

@@ -46,7 +46,8 @@ describe('STORE_SYNCHRONOUS is in force on the connection of each store', () => 
     }).compile();
     app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     await app.init();
-    // Read back from SQLite on each store's own connection (the setting is per connection).
+    // Each store's own durability: `full` when it syncs its log before a commit is answered (the
+    // strace test below shows it does), otherwise SQLite's setting on the store's connection.
     expect(app.get<SqliteEventStore>(EVENT_STORE).synchronousMode()).toBe(expected);
     expect(app.get<SqliteCallStore>(CALL_STORE).synchronousMode()).toBe(expected);
   });
@@ -82,7 +83,10 @@ if (straceMissing) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The main thread's system calls while `work` runs. */
+  /**
+   * The service's system calls while `work` runs, on every thread: the log's fsync runs on
+   * libuv's thread pool, while the event loop reads the delivery and writes the answer.
+   */
   async function traced(pid: number, work: () => Promise<void>): Promise<string[]> {
     const file = join(dir, 'trace');
     const tracer = spawn('strace', [
@@ -106,7 +110,7 @@ if (straceMissing) {
     }
     return readFileSync(file, 'utf8')
       .split('\n')
-      .filter((line) => line.startsWith(`${pid} `));
+      .filter((line) => /^\d+ /.test(line));
   }
 
   const at = (lines: string[], pattern: RegExp, from = 0) => {
@@ -114,10 +118,23 @@ if (straceMissing) {
     if (index < 0) throw new Error(`no system call matching ${pattern}`);
     return index;
   };
+  /**
+   * The commit syncs of the log `file` that started after `from` and had returned before `to`:
+   * the store's `fdatasync` of it, on the thread pool. SQLite's own `fsync`s are not counted:
+   * a checkpoint's (on the checkpoint worker's thread), or the one of a new log header when the
+   * log starts over, which SQLite makes at every durability level. A sync that another thread's
+   * call interrupted in the trace is two lines: `fdatasync(fd</path> <unfinished ...>` and,
+   * later, `<... fdatasync resumed>) = 0` from the same thread.
+   */
   const syncsOf = (lines: string[], file: string, from: number, to: number) =>
-    lines
-      .slice(from, to)
-      .filter((line) => /^\d+\s+f(data)?sync\(/.test(line) && line.includes(`/${file}>`));
+    lines.slice(from, to).filter((line, offset) => {
+      const sync = /^(\d+)\s+fdatasync\(/.exec(line);
+      if (!sync || !line.includes(`/${file}>`)) return false;
+      if (!line.includes('<unfinished')) return / = 0$/.test(line);
+      const resumedLine = new RegExp(`^${sync[1]}\\s+<\\.\\.\\. fdatasync resumed>`);
+      const resumed = lines.findIndex((later, i) => i > from + offset && resumedLine.test(later));
+      return resumed > 0 && resumed < to && / = 0$/.test(lines[resumed]);
+    });
 
   it.each([
     ['full', 1],
@@ -162,5 +179,40 @@ if (straceMissing) {
       synced: syncsOf(lines, 'calls.db-wal', readCall, control).length >= 1,
       calls: lines.slice(readCall, control + 1).map((line) => line.slice(0, 160)),
     }).toEqual({ synced: expectedSyncs === 1, calls: expect.any(Array) });
+  });
+});
+
+/**
+ * Each SQLite store copies its log back on a worker thread: that thread must never keep a
+ * process alive that has nothing else to do (a script, a test, a CLI using the library), and a
+ * closed store must have let it go.
+ */
+describe("the stores' checkpoint threads", () => {
+  const dist = join(__dirname, '..', 'dist', 'webhooks', 'store', 'sqlite-event-store.js');
+  const script = (close: boolean) => `
+    const { SqliteEventStore } = require(${JSON.stringify(dist)});
+    const store = new SqliteEventStore({ filename: process.argv[1] });
+    const event = { webhookId: 'w', eventId: 'e', type: 't', source: 'openai', payload: '{}', receivedAt: 1 };
+    store.append(event, []).then(() => ${close ? "store.close().then(() => console.log('closed'))" : "console.log('appended')"});
+  `;
+
+  it.each([
+    ['left open', false, 'appended'],
+    ['closed', true, 'closed'],
+  ])('a process with a store %s exits by itself', (_case, close, said) => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-exit-'));
+    try {
+      const run = spawnSync(process.execPath, ['-e', script(close), join(dir, 'x.db')], {
+        timeout: 10_000,
+        encoding: 'utf8',
+      });
+      expect({ status: run.status, signal: run.signal, said: run.stdout.trim() }).toEqual({
+        status: 0,
+        signal: null,
+        said,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,8 @@ import {
   SqliteStoreHealth,
 } from '../../common/sqlite/sqlite-store-health';
 import { GroupCommit } from '../../common/sqlite/group-commit';
+import { checkpointerFor } from '../../common/sqlite/wal-checkpointer';
+import { WalSync } from '../../common/sqlite/wal-sync';
 import { StoreReadiness } from '../../common/store/store-health';
 import {
   applySynchronous,
@@ -84,6 +86,8 @@ export class SqliteCallStore implements CallStore {
   private readonly db: Database.Database;
   private readonly health: SqliteStoreHealth;
   private readonly writes: GroupCommit;
+  /** Syncs the log before commits are acknowledged (`full`); none under `normal`. */
+  private readonly wal: WalSync | undefined;
   private readonly statements: ReturnType<typeof prepare>;
   private readonly index: TwinIndex;
 
@@ -92,9 +96,10 @@ export class SqliteCallStore implements CallStore {
     filename: string,
     private readonly options: SqliteCallStoreOptions = {},
   ) {
+    let wal: WalSync | undefined;
     this.db = openSqliteStore('call store', filename, (db) => {
       db.pragma('journal_mode = WAL');
-      applySynchronous(db, options.synchronous);
+      wal = applySynchronous(db, filename, options.synchronous);
       db.pragma('busy_timeout = 5000');
       // Fewer, larger checkpoints (as in the event store): each is a pause on the path of a call.
       db.pragma('wal_autocheckpoint = 10000');
@@ -102,7 +107,16 @@ export class SqliteCallStore implements CallStore {
     });
     this.health = new SqliteStoreHealth(this.db, 'call store', filename);
     // Calls ringing at the same moment share one commit (one fsync under `full`).
-    this.writes = new GroupCommit(this.db, this.health);
+    this.wal = wal;
+    this.writes = new GroupCommit(
+      this.db,
+      this.health,
+      {},
+      {
+        wal,
+        checkpointer: checkpointerFor(filename, 'call store', this.db),
+      },
+    );
     const statements = (this.statements = prepare(this.db));
     this.index = {
       callsWithId: (id) => statements.idsById.all(id) as { call: number; surface: SurfaceName }[],
@@ -271,22 +285,21 @@ export class SqliteCallStore implements CallStore {
     version: string,
     expected: string | undefined,
   ): Promise<boolean> {
-    return this.health.write(() =>
-      this.db.transaction(() => {
-        const current = this.db
-          .prepare(`SELECT version FROM rule_sets WHERE name = 'active'`)
-          .get() as { version: string } | undefined;
-        if (current?.version !== expected) return false;
-        this.db
-          .prepare(
-            `INSERT INTO rule_sets (name, document, version, updated_at) VALUES ('active', ?, ?, ?)
+    // Through the group commit, so that a saved rule set is durable before it is answered.
+    return this.writes.write(() => {
+      const current = this.db
+        .prepare(`SELECT version FROM rule_sets WHERE name = 'active'`)
+        .get() as { version: string } | undefined;
+      if (current?.version !== expected) return false;
+      this.db
+        .prepare(
+          `INSERT INTO rule_sets (name, document, version, updated_at) VALUES ('active', ?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET document = excluded.document, version = excluded.version,
              updated_at = excluded.updated_at`,
-          )
-          .run(JSON.stringify(document), version, new Date().toISOString());
-        return true;
-      })(),
-    );
+        )
+        .run(JSON.stringify(document), version, new Date().toISOString());
+      return true;
+    });
   }
 
   async checkReady(): Promise<StoreReadiness> {
@@ -302,11 +315,12 @@ export class SqliteCallStore implements CallStore {
 
   /** The durability in force on the store's connection, as SQLite reports it. */
   synchronousMode(): ReturnType<typeof readSynchronous> {
-    return readSynchronous(this.db);
+    return readSynchronous(this.db, this.wal);
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.writes.flush();
+    await this.writes.close();
     this.health.stop();
     if (this.db.open) this.db.close();
   }

@@ -57,6 +57,11 @@ export class TwinRendezvous implements BeforeApplicationShutdown {
     }
   }
 
+  /** How many calls' decisions are waiting for their twin in this process now. */
+  get waitingCalls(): number {
+    return this.waiting.size;
+  }
+
   beforeApplicationShutdown(): void {
     this.closing = true;
     if (this.waiting.size === 0) return;

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { SqliteStoreHealth } from './sqlite-store-health';
+import { WalCheckpointer } from './wal-checkpointer';
+import { WalSync } from './wal-sync';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -10,28 +12,35 @@ interface QueuedWrite {
 /** Writes queued in one turn of the event loop share a transaction, up to this many. */
 const MAX_BATCH = 512;
 
-/** What a store does around each commit of a batch (the event store announces its events). */
-export interface GroupCommitHooks {
-  /** The batch committed (durably, at the connection's `synchronous` level). */
-  committed?: () => void;
+/**
+ * What a store does around each commit of a batch (the event store announces its events):
+ * `sealed` right after the transaction commits, returning what the batch staged; `durable`
+ * with that once the commit is on disk. Batches become durable in commit order.
+ */
+export interface GroupCommitHooks<Staged = unknown> {
+  sealed?: () => Staged;
+  durable?: (staged: Staged) => void;
   /** The batch rolled back: whatever it staged is gone. */
   rolledBack?: () => void;
 }
 
 /**
  * Group commit for one SQLite connection: every write asked for in a turn of the event loop
- * runs in one transaction, and each caller's promise settles only after that commit. With
- * `synchronous = FULL` a commit is an fsync that holds the event loop, so a commit per write
- * would make the disk, not the work, the cost of each delivery and each call.
+ * runs in one transaction, and each caller's promise settles only after that commit is
+ * durable: when `wal` is given (the default durability), after the WAL's fsync on the thread
+ * pool (see `WalSync`), during which the event loop goes on with other work; without it, at
+ * the connection's own `synchronous` level (`normal`: no fsync). A commit per write would make
+ * the disk, not the work, the cost of each delivery and each call.
  */
-export class GroupCommit {
+export class GroupCommit<Staged = unknown> {
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
 
   constructor(
     private readonly db: Database.Database,
     private readonly health: SqliteStoreHealth,
-    private readonly hooks: GroupCommitHooks = {},
+    private readonly hooks: GroupCommitHooks<Staged> = {},
+    private readonly log: { wal?: WalSync; checkpointer?: WalCheckpointer } = {},
   ) {}
 
   write<T>(run: () => T): Promise<T> {
@@ -67,7 +76,13 @@ export class GroupCommit {
     }
   }
 
-  /** Runs the writes in one transaction; only once it is committed are callers answered. */
+  /** Lets the log go once the commits made so far are durable (the store is closing). */
+  async close(): Promise<void> {
+    await this.log.wal?.close();
+    await this.log.checkpointer?.close();
+  }
+
+  /** Runs the writes in one transaction; only once it is durable are callers answered. */
   private commit(batch: QueuedWrite[]): void {
     let results: unknown[];
     try {
@@ -76,8 +91,20 @@ export class GroupCommit {
       this.hooks.rolledBack?.();
       throw error;
     }
-    this.health.writeSucceeded();
-    this.hooks.committed?.();
-    batch.forEach((item, index) => item.resolve(results[index]));
+    this.log.checkpointer?.noteWrite();
+    const staged = this.hooks.sealed?.() as Staged;
+    const durable = () => {
+      this.health.writeSucceeded();
+      this.hooks.durable?.(staged);
+      batch.forEach((item, index) => item.resolve(results[index]));
+    };
+    if (!this.log.wal) return durable();
+    this.log.wal.sync().then(durable, (error: unknown) => {
+      // The fsync failed: the commit is in the log, visible to this connection, but whether it
+      // is on disk is unknown (as after any failed fsync). Nothing is acknowledged, and
+      // readiness reports the store failing until a later write is durable again.
+      const failure = this.health.failed(error, 'write');
+      for (const item of batch) item.reject(failure);
+    });
   }
 }

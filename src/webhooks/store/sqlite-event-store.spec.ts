@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import fs, { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreOpenError } from '../../common/sqlite/open-sqlite-store';
@@ -44,6 +44,65 @@ describe('SqliteEventStore', () => {
       ready: false,
       problem: 'the event store is closed',
     });
+  });
+});
+
+describe('SqliteEventStore durability (synchronous full, the default)', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let pending: ((error: NodeJS.ErrnoException | null) => void)[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+    store = new SqliteEventStore({ filename: join(dir, 'switchboard.db') });
+    pending = [];
+    // The log's fsync, held until the test lets it return (or fail, as a failing disk would).
+    jest.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, callback: never) => {
+      pending.push(callback);
+    }) as unknown as typeof fs.fdatasync);
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const untilSyncAsked = async () => {
+    for (let i = 0; i < 50 && pending.length === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(pending).toHaveLength(1);
+  };
+
+  it('answers an append, and announces its event, only once the log is synced', async () => {
+    const announced: number[] = [];
+    store.subscribe((event) => announced.push(event.seq));
+    let answered = false;
+    const append = store.append(newEvent(), ['handler']).then((result) => {
+      answered = true;
+      return result;
+    });
+    await untilSyncAsked();
+    expect({ answered, announced }).toEqual({ answered: false, announced: [] });
+
+    pending[0](null);
+    const result = await append;
+    expect(result.inserted).toBe(true);
+    expect(announced).toEqual([result.event.seq]);
+  });
+
+  it('refuses the writes whose sync failed, and is not ready until a write is synced again', async () => {
+    const append = store.append(newEvent(), []);
+    await untilSyncAsked();
+    pending.shift()!(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    await expect(append).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(append).rejects.toThrow(/could not be synced: EIO/);
+    expect(await store.checkReady()).toMatchObject({ ready: false });
+
+    const next = store.append(newEvent(), []);
+    await untilSyncAsked();
+    pending.shift()!(null);
+    await expect(next).resolves.toMatchObject({ inserted: true });
+    expect(await store.checkReady()).toEqual({ ready: true });
   });
 });
 

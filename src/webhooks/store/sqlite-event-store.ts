@@ -5,6 +5,8 @@ import {
   SqliteStoreHealth,
 } from '../../common/sqlite/sqlite-store-health';
 import { GroupCommit } from '../../common/sqlite/group-commit';
+import { checkpointerFor } from '../../common/sqlite/wal-checkpointer';
+import { WalSync } from '../../common/sqlite/wal-sync';
 import { StoreReadiness } from '../../common/store/store-health';
 import {
   AppendResult,
@@ -87,7 +89,9 @@ export class SqliteEventStore implements EventStore {
   private readonly listeners = new Set<(event: StoredEvent) => void>();
   /** Events inserted by the transaction being committed; announced once it is durable. */
   private committing: StoredEvent[] = [];
-  private readonly writes: GroupCommit;
+  private readonly writes: GroupCommit<StoredEvent[]>;
+  /** Syncs the log before commits are acknowledged (`full`); none under `normal`. */
+  private readonly wal: WalSync | undefined;
   /** Whether `claimRuns` has handed out the open runs: after that, this process holds them all. */
   private claimed = false;
   /** One process alone opens the file (SQLite's lock): runs never pass to another. */
@@ -95,27 +99,37 @@ export class SqliteEventStore implements EventStore {
 
   /** Opens or creates the file; a store that cannot be used throws `StoreOpenError` naming it. */
   constructor(options: SqliteEventStoreOptions) {
+    let wal: WalSync | undefined;
     this.db = openSqliteStore('event store', options.filename, (db) => {
       db.pragma('journal_mode = WAL');
-      applySynchronous(db, options.synchronous);
+      wal = applySynchronous(db, options.filename, options.synchronous);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       // Fewer, larger checkpoints: a page written by many commits is copied back once.
       db.pragma('wal_autocheckpoint = 10000');
       db.exec(SCHEMA);
     });
+    this.wal = wal;
     this.health = new SqliteStoreHealth(this.db, 'event store', options.filename);
-    this.writes = new GroupCommit(this.db, this.health, {
-      // Events are announced once durable, in commit order; a rolled-back batch announces none.
-      committed: () => {
-        const committed = this.committing;
-        this.committing = [];
-        for (const event of committed) this.announce(event);
+    this.writes = new GroupCommit(
+      this.db,
+      this.health,
+      {
+        // Events are announced once durable, in commit order; a rolled-back batch announces none.
+        sealed: () => {
+          const committed = this.committing;
+          this.committing = [];
+          return committed;
+        },
+        durable: (committed) => {
+          for (const event of committed) this.announce(event);
+        },
+        rolledBack: () => {
+          this.committing = [];
+        },
       },
-      rolledBack: () => {
-        this.committing = [];
-      },
-    });
+      { wal, checkpointer: checkpointerFor(options.filename, 'event store', this.db) },
+    );
     this.integrityCheckBudgetMs =
       options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS;
 
@@ -301,12 +315,13 @@ export class SqliteEventStore implements EventStore {
 
   /** The durability in force on the store's connection, as SQLite reports it. */
   synchronousMode(): ReturnType<typeof readSynchronous> {
-    return readSynchronous(this.db);
+    return readSynchronous(this.db, this.wal);
   }
 
   async close(): Promise<void> {
     this.health.stop();
     if (this.db.open) this.writes.flush();
+    await this.writes.close();
     if (this.db.open) this.db.close();
   }
 

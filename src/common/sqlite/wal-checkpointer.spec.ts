@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newEvent } from '../../webhooks/store/event-store.contract';
+import { SqliteEventStore } from '../../webhooks/store/sqlite-event-store';
+
+describe('checkpoints on a worker thread (a store in a file)', () => {
+  let dir: string;
+  let filename: string;
+  let store: SqliteEventStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-checkpoint-'));
+    filename = join(dir, 'switchboard.db');
+    store = new SqliteEventStore({ filename });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies the log back while writes go on, and the log starts over instead of growing', async () => {
+    const payload = JSON.stringify({ padding: 'x'.repeat(4000) });
+    // About 25 MB of log in 1,500 commits, at most 500 a second (so at most about 9 MB of log
+    // a second, however fast the machine): SQLite's own checkpoint (at 10,000 pages, 40 MB)
+    // would not run once, the database file would stay empty and the log would hold it all.
+    let largestLog = 0;
+    for (let i = 0; i < 1500; i++) {
+      await store.append(newEvent({ payload }), ['handler']);
+      if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      largestLog = Math.max(largestLog, statSync(`${filename}-wal`).size);
+    }
+    const copiedBack = statSync(filename).size;
+    expect(copiedBack).toBeGreaterThan(2_000_000);
+    // Started over while the writes went on (each second): it never held all of them at once.
+    expect(largestLog).toBeLessThan(16_000_000);
+
+    // What the worker copied is the database's: another connection reads it without the log.
+    await store.close();
+    const reader = new Database(filename, { readonly: true });
+    try {
+      expect(reader.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1500 });
+    } finally {
+      reader.close();
+    }
+  });
+});
