@@ -367,11 +367,17 @@ export class PostgresEventStore implements EventStore {
         for (const result of outcome) if (result.inserted) inserted.push(result.event);
       }
       const last = inserted[inserted.length - 1];
-      await client.query(
-        last
-          ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, '${last.seq}'); COMMIT`
-          : 'COMMIT',
-      );
+      if (last) this.feed.committing(inserted[0].seq, last.seq);
+      await client
+        .query(
+          last
+            ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, '${last.seq}'); COMMIT`
+            : 'COMMIT',
+        )
+        .catch((error: unknown) => {
+          this.feed.abandoned(); // committed or not: a read tells
+          throw error;
+        });
     });
     await this.feed.committed(inserted);
     batch.forEach((item, index) => item.resolve(results[index]));
