@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient, QueryResult } from 'pg';
 import { PostgresDatabase } from '../../../common/postgres/postgres-database';
+import { isStoreFault } from '../../../common/postgres/postgres-failure';
 import { StoreReadiness } from '../../../common/store/store-health';
 import type { SurfaceName } from '../../surfaces/surface-name';
 import { Announcement, matchAnnouncement, TwinIndex } from '../../twins/twin-matcher';
@@ -11,6 +12,7 @@ import {
   CallStore,
   ClaimResult,
   OperatorAction,
+  SidebandHold,
   StoredRuleSet,
   SurfaceArrival,
 } from '../call-store';
@@ -25,6 +27,26 @@ export interface PostgresCallStoreOptions {
 
 /** Now, in ms since the epoch, by the database's clock. */
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/** Record updates in one statement, at most. */
+const MAX_UPDATE_BATCH = 256;
+/** An update's lease is taken when it names a holder and nobody else holds the call's sideband. */
+const TAKES_LEASE = `k.holder IS NOT NULL AND (c.sideband_holder IS NULL OR c.sideband_holder = k.holder)`;
+
+/** One record update, as the batch statement reads it (`jsonb_to_recordset`). */
+interface RecordChange {
+  call_id: string;
+  patch: CallRecordPatch;
+  expected: CallStatus | null;
+  holder: string | null;
+  lease_ms: number | null;
+}
+
+interface QueuedUpdate {
+  change: RecordChange;
+  resolve: (changed: boolean) => void;
+  reject: (error: unknown) => void;
+}
 
 /** A claim that lost a race on a unique constraint is matched again, this many times at most. */
 const CLAIM_TRIES = 3;
@@ -52,6 +74,10 @@ interface HolderRow {
  * should anything get past the locks.
  */
 export class PostgresCallStore implements CallStore {
+  private updates: QueuedUpdate[] = [];
+  private updating?: Promise<void>;
+  private updateScheduled = false;
+
   private constructor(
     private readonly db: PostgresDatabase,
     private readonly channel: string,
@@ -71,9 +97,12 @@ export class PostgresCallStore implements CallStore {
   }
 
   /**
-   * Two round trips: the BEGIN, the locks and the look-up go as one simple query, and the write
-   * with its COMMIT as another. Their values are quoted by the driver (`escapeLiteral`) since
-   * the simple query protocol takes no parameters.
+   * One round trip for a call nothing is known of (the common case): the BEGIN, the locks, a
+   * look-up that inserts the record only when it finds nothing, and the COMMIT go as one simple
+   * query. When the look-up finds something (a twin, a redelivery, a resumed run), nothing was
+   * written, and the claim is made again in two: the locks and the look-up, then the write the
+   * matcher chooses with its COMMIT. Values are quoted by the driver (`escapeLiteral`) since the
+   * simple query protocol takes no parameters.
    */
   async claim(
     record: CallRecord,
@@ -82,9 +111,11 @@ export class PostgresCallStore implements CallStore {
   ): Promise<ClaimResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.withClient((client) =>
-          this.claimOn(client, record, announcement, arrival),
-        );
+        return await this.db.withClient(async (client) => {
+          if (attempt === 1 && (await this.createIfUnknown(client, record, announcement)))
+            return { outcome: 'created' };
+          return this.claimOn(client, record, announcement, arrival);
+        });
       } catch (error) {
         // Another instance recorded a conflicting announcement without sharing a lock with this
         // one (a third announcement of one call): match again, seeing it.
@@ -92,6 +123,37 @@ export class PostgresCallStore implements CallStore {
           throw error;
       }
     }
+  }
+
+  /**
+   * Creates the record, in one round trip, when no call holds the announcement's id or its
+   * physical-call key: what `matchAnnouncement` makes of an empty look-up (`first`, with the
+   * key). False: something was found and nothing was written.
+   */
+  private async createIfUnknown(
+    client: PoolClient,
+    record: CallRecord,
+    announcement: Announcement,
+  ): Promise<boolean> {
+    const text = (value: string | undefined) =>
+      value === undefined ? 'NULL' : client.escapeLiteral(value);
+    const results = (await client.query(
+      `BEGIN; ${lockStatements(announcement)}
+       WITH found AS (
+         SELECT call FROM call_ids WHERE id = ${text(announcement.id)}
+         UNION ALL SELECT id FROM calls WHERE pair_key = ${text(announcement.pairKey)}
+       ), c AS (
+         INSERT INTO calls (call_id, status, record, pair_key)
+         SELECT ${text(record.call_id)}, ${text(record.status)}, ${text(JSON.stringify(record))}::jsonb, ${text(announcement.pairKey)}
+         WHERE NOT EXISTS (SELECT 1 FROM found)
+         RETURNING id
+       ), ids AS (
+         INSERT INTO call_ids (surface, id, call)
+         SELECT ${text(announcement.surface)}, ${text(announcement.id)}, id FROM c
+       )
+       SELECT count(*)::int AS created FROM c; COMMIT`,
+    )) as unknown as QueryResult<{ created: number }>[];
+    return results[results.length - 2].rows[0].created === 1;
   }
 
   private async claimOn(
@@ -151,14 +213,100 @@ export class PostgresCallStore implements CallStore {
     return { outcome: 'created' };
   }
 
-  /** One statement: the compare-and-set on the status and the merge are atomic. */
-  async update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE calls SET record = record || $2::jsonb, status = coalesce($2::jsonb ->> 'status', status)
-       WHERE call_id = $1 AND ($3::text IS NULL OR status = $3) RETURNING 1`,
-      [callId, JSON.stringify(patch), expected ?? null],
+  /**
+   * One statement per record: the compare-and-set on the status, the merge and the lease are
+   * atomic. The updates asked for in one turn of the event loop (and those that arrive while a
+   * batch is in flight) go in one statement, each record at most once in it: a second update of
+   * the same record waits for the next, so that each record's updates apply in the order asked.
+   */
+  update(
+    callId: string,
+    patch: CallRecordPatch,
+    expected?: CallStatus,
+    hold?: SidebandHold,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.updates.push({
+        change: {
+          call_id: callId,
+          patch,
+          expected: expected ?? null,
+          holder: hold?.holder ?? null,
+          lease_ms: hold?.leaseMs ?? null,
+        },
+        resolve,
+        reject,
+      });
+      if (!this.updating && !this.updateScheduled) {
+        this.updateScheduled = true;
+        setImmediate(() => {
+          this.updateScheduled = false;
+          if (!this.updating) void this.flushUpdates();
+        });
+      }
+    });
+  }
+
+  private flushUpdates(): Promise<void> {
+    const batch: QueuedUpdate[] = [];
+    const later: QueuedUpdate[] = [];
+    const named = new Set<string>();
+    for (const update of this.updates) {
+      if (batch.length >= MAX_UPDATE_BATCH || named.has(update.change.call_id)) later.push(update);
+      else {
+        named.add(update.change.call_id);
+        batch.push(update);
+      }
+    }
+    this.updates = later;
+    if (batch.length === 0) return Promise.resolve();
+    this.updating = this.applyOrSplit(batch).finally(() => {
+      this.updating = undefined;
+      if (this.updates.length > 0) void this.flushUpdates();
+    });
+    return this.updating;
+  }
+
+  /**
+   * One statement for the batch. Should it fail for one update's fault (a patch PostgreSQL
+   * refuses, such as text holding U+0000), each is tried alone, so that only its caller fails;
+   * a fault of the database fails them all.
+   */
+  private async applyOrSplit(batch: QueuedUpdate[]): Promise<void> {
+    try {
+      const changed = await this.applyUpdates(batch.map((update) => update.change));
+      for (const update of batch) update.resolve(changed.has(update.change.call_id));
+      return;
+    } catch (error) {
+      if (batch.length === 1 || isStoreFault(error)) {
+        for (const update of batch) update.reject(error);
+        return;
+      }
+    }
+    for (const update of batch) {
+      try {
+        update.resolve((await this.applyUpdates([update.change])).has(update.change.call_id));
+      } catch (error) {
+        update.reject(error);
+      }
+    }
+  }
+
+  /** The names of the records changed. */
+  private async applyUpdates(changes: RecordChange[]): Promise<Set<string>> {
+    const rows = await this.db.query<{ call_id: string }>(
+      `UPDATE calls c SET record = c.record || k.patch,
+         status = coalesce(k.patch ->> 'status', c.status),
+         sideband_holder = CASE WHEN ${TAKES_LEASE} THEN k.holder ELSE c.sideband_holder END,
+         sideband_lease_until = CASE WHEN ${TAKES_LEASE} THEN ${NOW_MS} + k.lease_ms
+           ELSE c.sideband_lease_until END
+       FROM jsonb_to_recordset($1::jsonb)
+         AS k(call_id text, patch jsonb, expected text, holder text, lease_ms bigint)
+       WHERE c.call_id = k.call_id AND (k.expected IS NULL OR c.status = k.expected)
+       RETURNING c.call_id`,
+      [JSON.stringify(changes)],
     );
-    return rows.length > 0;
+    return new Set(rows.map((row) => row.call_id));
   }
 
   /**
@@ -288,8 +436,10 @@ export class PostgresCallStore implements CallStore {
   /** Nothing to check at open beyond what `open` did: the server answered and migrated. */
   async checkIntegrity(): Promise<void> {}
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    // The updates asked for before the close are made (or fail) first.
+    while (this.updating || this.updates.length > 0) await (this.updating ?? this.flushUpdates());
+    await this.db.close();
   }
 }
 
