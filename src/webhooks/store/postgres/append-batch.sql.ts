@@ -1,3 +1,6 @@
+/** Milliseconds since the epoch by the database's clock. */
+export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
+
 /**
  * One statement that appends a batch of events and their pending runs, given the counter value
  * read (and locked) just before, so that the statement's snapshot sees every event committed
@@ -9,10 +12,35 @@
  * - `bump`: the counter moves to the last number used.
  * Returns the inserted events' numbers and their position in the batch.
  */
-/** Milliseconds since the epoch by the database's clock. */
-export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
+export const APPEND_BATCH = appendBatch(false);
 
-export const APPEND_BATCH = `
+/**
+ * `APPEND_BATCH` that also records the outcomes of handler runs (`recordOutcomes`, its
+ * parameters from $12 on), in the same statement: a batch of appends and outcomes is then
+ * three round trips (the counter, this, the COMMIT), not five. The outcomes are of runs of
+ * events stored before (a run is dispatched only once its append committed), so the inserts
+ * and the update never touch the same row.
+ */
+export const APPEND_BATCH_AND_OUTCOMES = appendBatch(true);
+
+/**
+ * The outcomes of several handler runs (each at most once) in one statement, its parameters
+ * from `$at` on: the runs' seq, handler, status, error, next attempt, then the time of the
+ * write, the lease of a run to retry, and this instance (only its runs, or nobody's, count).
+ */
+export function recordOutcomes(at: number): string {
+  const $ = (i: number) => `$${at + i}`;
+  return `UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
+         next_attempt_at = k.next_at, updated_at = ${$(5)},
+         lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
+         lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + ${$(6)}::int8 END
+       FROM unnest(${$(0)}::int8[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int8[])
+         AS k(seq, handler, status, error, next_at)
+       WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = ${$(7)} OR r.lease_owner IS NULL)`;
+}
+
+function appendBatch(withOutcomes: boolean): string {
+  return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])
     WITH ORDINALITY AS t(webhook_id, event_id, type, source, payload, received_at, ord)
@@ -37,8 +65,16 @@ runs AS (
   FROM ins JOIN numbered n ON n.seq = ins.seq
   JOIN unnest($8::int8[], $9::text[]) AS h(ord, handler) ON h.ord = n.ord
 ),
+${
+  withOutcomes
+    ? `outcomes AS (
+  ${recordOutcomes(12)}
+),`
+    : ''
+}
 bump AS (
   UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
   WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
 )
 SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
+}

@@ -16,7 +16,12 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import { APPEND_BATCH, NOW_MS } from './append-batch.sql';
+import {
+  APPEND_BATCH,
+  APPEND_BATCH_AND_OUTCOMES,
+  NOW_MS,
+  recordOutcomes,
+} from './append-batch.sql';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
 import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
@@ -330,9 +335,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One transaction, in as few round trips as the batch allows: the handler runs' outcomes in
-   * one statement, the appends in two (the counter, then the batch), and the NOTIFY with the
-   * COMMIT; a batch of appends alone locks the counter with its BEGIN.
+   * One transaction, in as few round trips as the batch allows. The usual batch (appends, and
+   * outcomes of runs, each run once) is three: the BEGIN with the counter's lock, the appends
+   * with the outcomes, the NOTIFY with the COMMIT; outcomes alone are one statement. Anything
+   * else (a replay, two outcomes of one run) has its run writes first, one by one.
    */
   private async commit(batch: QueuedWrite[]): Promise<void> {
     const results: unknown[] = new Array(batch.length).fill(undefined);
@@ -341,9 +347,17 @@ export class PostgresEventStore implements EventStore {
       item.write.kind === 'append' ? [{ index, write: item.write }] : [],
     );
     const runWrites = batch.filter((item) => item.write.kind !== 'append');
+    const outcomes = outcomesOnly(
+      runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
+    );
+    if (appends.length === 0 && outcomes) {
+      await this.db.query(recordOutcomes(1), this.outcomeParams(outcomes));
+      batch.forEach((item) => item.resolve(undefined));
+      return;
+    }
     await this.db.withClient(async (client) => {
       let base: number | undefined;
-      if (runWrites.length === 0) {
+      if (runWrites.length === 0 || outcomes) {
         const opened = (await client.query(`BEGIN; ${LOCK_COUNTER}`)) as unknown as QueryResult<{
           seq: number;
         }>[];
@@ -362,6 +376,7 @@ export class PostgresEventStore implements EventStore {
           client,
           appends.map((a) => a.write),
           base,
+          outcomes,
         );
         appends.forEach((append, i) => (results[append.index] = outcome[i]));
         for (const result of outcome) if (result.inserted) inserted.push(result.event);
@@ -383,57 +398,41 @@ export class PostgresEventStore implements EventStore {
     batch.forEach((item, index) => item.resolve(results[index]));
   }
 
-  /**
-   * Outcomes and replays, in their order. Several outcomes of different runs (the common case:
-   * handlers finishing together) are one statement; anything else goes one by one.
-   */
+  /** Outcomes and replays, one by one, in their order (see `outcomesOnly` for the usual case). */
   private async writeRuns(
     client: PoolClient,
     writes: Exclude<Write, { kind: 'append' }>[],
   ): Promise<void> {
-    const attempts = writes.filter(
-      (w): w is Extract<Write, { kind: 'attempt' }> => w.kind === 'attempt',
-    );
-    const distinct = new Set(attempts.map((w) => `${w.seq}\u0000${w.handler}`)).size;
-    if (attempts.length > 1 && attempts.length === writes.length && distinct === attempts.length) {
-      await this.writeAttempts(client, attempts);
-      return;
-    }
     for (const write of writes) {
       if (write.kind === 'attempt') await this.writeAttempt(client, write);
       else await this.writeReset(client, write);
     }
   }
 
-  /** `writeAttempt` for several runs at once (each run at most once). */
-  private async writeAttempts(client: PoolClient, writes: Extract<Write, { kind: 'attempt' }>[]) {
+  /** The parameters of `recordOutcomes`. */
+  private outcomeParams(writes: AttemptWrite[]): unknown[] {
     const column = <T>(pick: (outcome: RunOutcome) => T) => writes.map((w) => pick(w.outcome));
-    await client.query(
-      `UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
-         next_attempt_at = k.next_at, updated_at = $6,
-         lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
-         lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + $7::int8 END
-       FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])
-         AS k(seq, handler, status, error, next_at)
-       WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = $8 OR r.lease_owner IS NULL)`,
-      [
-        writes.map((w) => w.seq),
-        writes.map((w) => w.handler),
-        column((o) => o.status),
-        column((o) => (o.status === 'done' ? null : o.error)),
-        column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
-        Date.now(),
-        this.runLeaseMs,
-        this.instanceId,
-      ],
-    );
+    return [
+      writes.map((w) => w.seq),
+      writes.map((w) => w.handler),
+      column((o) => o.status),
+      column((o) => (o.status === 'done' ? null : o.error)),
+      column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
+      Date.now(),
+      this.runLeaseMs,
+      this.instanceId,
+    ];
   }
 
-  /** `base`: the counter, when the transaction locked it already. */
+  /**
+   * `base`: the counter, when the transaction locked it already. `outcomes`: run outcomes
+   * recorded by the same statement.
+   */
   private async writeAppends(
     client: PoolClient,
     writes: Extract<Write, { kind: 'append' }>[],
     locked?: number,
+    outcomes?: AttemptWrite[],
   ): Promise<AppendResult[]> {
     const base = locked ?? (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
     const events = writes.map((w) => w.event);
@@ -445,7 +444,7 @@ export class PostgresEventStore implements EventStore {
         runHandler.push(handler);
       }
     });
-    const { rows } = await client.query<{ seq: number; ord: number }>(APPEND_BATCH, [
+    const params = [
       events.map((e) => e.webhookId),
       events.map((e) => e.eventId),
       events.map((e) => e.type),
@@ -457,7 +456,11 @@ export class PostgresEventStore implements EventStore {
       runHandler,
       this.instanceId,
       this.runLeaseMs,
-    ]);
+    ];
+    const { rows } = await client.query<{ seq: number; ord: number }>(
+      outcomes ? APPEND_BATCH_AND_OUTCOMES : APPEND_BATCH,
+      outcomes ? [...params, ...this.outcomeParams(outcomes)] : params,
+    );
     const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
     const missing = events.filter((_, i) => !seqByOrd.has(i + 1)).map((e) => e.webhookId);
     const existing = new Map<string, StoredEvent>();
@@ -511,6 +514,21 @@ export class PostgresEventStore implements EventStore {
       [write.seq, write.handlers, Date.now(), this.instanceId, this.runLeaseMs],
     );
   }
+}
+
+type AttemptWrite = Extract<Write, { kind: 'attempt' }>;
+
+/**
+ * The run writes when they are outcomes only, each of a different run (the usual case:
+ * handlers finishing), which one statement records (`recordOutcomes`); else undefined. Also
+ * undefined when there are none.
+ */
+function outcomesOnly(writes: Exclude<Write, { kind: 'append' }>[]): AttemptWrite[] | undefined {
+  if (writes.length === 0) return undefined;
+  const attempts = writes.filter((w): w is AttemptWrite => w.kind === 'attempt');
+  if (attempts.length !== writes.length) return undefined;
+  const distinct = new Set(attempts.map((w) => `${w.seq}\u0000${w.handler}`)).size;
+  return distinct === attempts.length ? attempts : undefined;
 }
 
 /** The sequence number a NOTIFY carries (the last its commit stored), if it is one. */
