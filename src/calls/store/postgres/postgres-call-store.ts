@@ -48,6 +48,16 @@ interface QueuedUpdate {
   reject: (error: unknown) => void;
 }
 
+/** New calls created in one transaction, at most. */
+const MAX_CLAIM_BATCH = 64;
+
+interface QueuedCreation {
+  record: CallRecord;
+  announcement: Announcement;
+  resolve: (created: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
 /** A claim that lost a race on a unique constraint is matched again, this many times at most. */
 const CLAIM_TRIES = 3;
 const UNIQUE_VIOLATION = '23505';
@@ -74,6 +84,9 @@ interface HolderRow {
  * should anything get past the locks.
  */
 export class PostgresCallStore implements CallStore {
+  private creations: QueuedCreation[] = [];
+  private creating?: Promise<void>;
+  private creationScheduled = false;
   private updates: QueuedUpdate[] = [];
   private updating?: Promise<void>;
   private updateScheduled = false;
@@ -97,25 +110,24 @@ export class PostgresCallStore implements CallStore {
   }
 
   /**
-   * One round trip for a call nothing is known of (the common case): the BEGIN, the locks, a
-   * look-up that inserts the record only when it finds nothing, and the COMMIT go as one simple
-   * query. When the look-up finds something (a twin, a redelivery, a resumed run), nothing was
-   * written, and the claim is made again in two: the locks and the look-up, then the write the
-   * matcher chooses with its COMMIT. Values are quoted by the driver (`escapeLiteral`) since the
-   * simple query protocol takes no parameters.
+   * A call nothing is known of (the common case) is created by `createIfUnknown`, with the
+   * other new calls of the same moment, in one round trip for them all. When the look-up finds
+   * something (a twin, a redelivery, a resumed run), nothing was written, and the claim is made
+   * in two: the locks and the look-up, then the write the matcher chooses with its COMMIT.
+   * Values are quoted by the driver (`escapeLiteral`): the simple query protocol, which lets
+   * several statements go in one round trip, takes no parameters.
    */
   async claim(
     record: CallRecord,
     announcement: Announcement,
     arrival: SurfaceArrival,
   ): Promise<ClaimResult> {
+    if (await this.createIfUnknown(record, announcement)) return { outcome: 'created' };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.withClient(async (client) => {
-          if (attempt === 1 && (await this.createIfUnknown(client, record, announcement)))
-            return { outcome: 'created' };
-          return this.claimOn(client, record, announcement, arrival);
-        });
+        return await this.db.withClient((client) =>
+          this.claimOn(client, record, announcement, arrival),
+        );
       } catch (error) {
         // Another instance recorded a conflicting announcement without sharing a lock with this
         // one (a third announcement of one call): match again, seeing it.
@@ -126,34 +138,100 @@ export class PostgresCallStore implements CallStore {
   }
 
   /**
-   * Creates the record, in one round trip, when no call holds the announcement's id or its
+   * Creates the record when no call holds the announcement's id, its record's name or its
    * physical-call key: what `matchAnnouncement` makes of an empty look-up (`first`, with the
-   * key). False: something was found and nothing was written.
+   * key). False: something was found and nothing was written (or the batch it went in failed
+   * for a statement's fault: the claim is then made alone). The creations asked for in one
+   * turn of the event loop, and those that arrive while a batch is in flight, go in one
+   * transaction of one round trip, which locks every id and key of the batch (in one order, as
+   * every claim does) before it looks.
    */
-  private async createIfUnknown(
-    client: PoolClient,
-    record: CallRecord,
-    announcement: Announcement,
-  ): Promise<boolean> {
-    const text = (value: string | undefined) =>
-      value === undefined ? 'NULL' : client.escapeLiteral(value);
+  private createIfUnknown(record: CallRecord, announcement: Announcement): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.creations.push({ record, announcement, resolve, reject });
+      if (!this.creating && !this.creationScheduled) {
+        this.creationScheduled = true;
+        setImmediate(() => {
+          this.creationScheduled = false;
+          if (!this.creating) void this.flushCreations();
+        });
+      }
+    });
+  }
+
+  private flushCreations(): Promise<void> {
+    // Each id, name and key at most once in a batch: a twin or a copy that arrived in the same
+    // moment goes in the next, which sees the first one's record.
+    const batch: QueuedCreation[] = [];
+    const later: QueuedCreation[] = [];
+    const named = new Set<string>();
+    for (const creation of this.creations) {
+      const { record, announcement } = creation;
+      const names = [`i:${announcement.id}`, `n:${record.call_id}`];
+      if (announcement.pairKey !== undefined) names.push(`k:${announcement.pairKey}`);
+      if (batch.length >= MAX_CLAIM_BATCH || names.some((name) => named.has(name)))
+        later.push(creation);
+      else {
+        for (const name of names) named.add(name);
+        batch.push(creation);
+      }
+    }
+    this.creations = later;
+    if (batch.length === 0) return Promise.resolve();
+    this.creating = this.createBatch(batch).finally(() => {
+      this.creating = undefined;
+      if (this.creations.length > 0) void this.flushCreations();
+    });
+    return this.creating;
+  }
+
+  private async createBatch(batch: QueuedCreation[]): Promise<void> {
+    let created: Set<string>;
+    try {
+      created = await this.db.withClient((client) => this.createOn(client, batch));
+    } catch (error) {
+      // A database fault fails them all; a statement's fault (a unique constraint: another
+      // instance got past the locks) sends each to the claim that looks first.
+      for (const creation of batch)
+        if (isStoreFault(error)) creation.reject(error);
+        else creation.resolve(false);
+      return;
+    }
+    for (const creation of batch) creation.resolve(created.has(creation.record.call_id));
+  }
+
+  /** The names of the records created. */
+  private async createOn(client: PoolClient, batch: QueuedCreation[]): Promise<Set<string>> {
+    const input = batch.map(({ record, announcement }, ord) => ({
+      ord,
+      call_id: record.call_id,
+      status: record.status,
+      record,
+      pair_key: announcement.pairKey ?? null,
+      surface: announcement.surface,
+      id: announcement.id,
+    }));
     const results = (await client.query(
-      `BEGIN; ${lockStatements(announcement)}
-       WITH found AS (
-         SELECT call FROM call_ids WHERE id = ${text(announcement.id)}
-         UNION ALL SELECT id FROM calls WHERE pair_key = ${text(announcement.pairKey)}
+      `BEGIN; ${lockStatements(batch.map((creation) => creation.announcement))}
+       WITH input AS (
+         SELECT * FROM jsonb_to_recordset(${client.escapeLiteral(JSON.stringify(input))}::jsonb)
+           AS t(ord int, call_id text, status text, record jsonb, pair_key text, surface text, id text)
+       ), fresh AS (
+         SELECT i.* FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM call_ids x WHERE x.id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = i.call_id)
+           AND (i.pair_key IS NULL OR NOT EXISTS (SELECT 1 FROM calls c WHERE c.pair_key = i.pair_key))
        ), c AS (
          INSERT INTO calls (call_id, status, record, pair_key)
-         SELECT ${text(record.call_id)}, ${text(record.status)}, ${text(JSON.stringify(record))}::jsonb, ${text(announcement.pairKey)}
-         WHERE NOT EXISTS (SELECT 1 FROM found)
-         RETURNING id
+         SELECT call_id, status, record, pair_key FROM fresh ORDER BY ord
+         RETURNING id, call_id
        ), ids AS (
          INSERT INTO call_ids (surface, id, call)
-         SELECT ${text(announcement.surface)}, ${text(announcement.id)}, id FROM c
+         SELECT f.surface, f.id, c.id FROM c JOIN fresh f ON f.call_id = c.call_id
        )
-       SELECT count(*)::int AS created FROM c; COMMIT`,
-    )) as unknown as QueryResult<{ created: number }>[];
-    return results[results.length - 2].rows[0].created === 1;
+       SELECT call_id FROM c; COMMIT`,
+    )) as unknown as QueryResult<{ call_id: string }>[];
+    return new Set(results[results.length - 2].rows.map((row) => row.call_id));
   }
 
   private async claimOn(
@@ -437,7 +515,9 @@ export class PostgresCallStore implements CallStore {
   async checkIntegrity(): Promise<void> {}
 
   async close(): Promise<void> {
-    // The updates asked for before the close are made (or fail) first.
+    // The claims and updates asked for before the close are made (or fail) first.
+    while (this.creating || this.creations.length > 0)
+      await (this.creating ?? this.flushCreations());
     while (this.updating || this.updates.length > 0) await (this.updating ?? this.flushUpdates());
     await this.db.close();
   }
@@ -458,11 +538,14 @@ function indexOf(rows: HolderRow[]): TwinIndex {
  * order (no deadlock between two claims taking both). The keys are 64-bit hashes computed
  * here (numbers: nothing to quote), and the statements go out with the BEGIN.
  */
-function lockStatements(announcement: Announcement): string {
-  const names = [`switchboard.call-id:${announcement.id}`];
-  if (announcement.pairKey !== undefined)
-    names.push(`switchboard.call-key:${announcement.pairKey}`);
-  const keys = names
+function lockStatements(announcements: Announcement | readonly Announcement[]): string {
+  const names = new Set<string>();
+  for (const announcement of Array.isArray(announcements) ? announcements : [announcements]) {
+    names.add(`switchboard.call-id:${announcement.id}`);
+    if (announcement.pairKey !== undefined)
+      names.add(`switchboard.call-key:${announcement.pairKey}`);
+  }
+  const keys = [...names]
     .map((name) => createHash('sha256').update(name).digest().readBigInt64BE(0))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return keys.map((key) => `SELECT pg_advisory_xact_lock(${key.toString()});`).join(' ');
