@@ -33,37 +33,4 @@ describe('SeqOrderedFeed', () => {
     expect(heard).toEqual([1, 2, 3]);
     feed.stop();
   });
-
-  it("leaves its own commit in flight to `committed` when its NOTIFY is heard before the COMMIT's answer", async () => {
-    const stored = [event(1), event(2), event(3), event(4)];
-    const reads: number[] = [];
-    const feed = new SeqOrderedFeed(async (after) => {
-      reads.push(after);
-      return stored.filter((e) => e.seq > after);
-    }, 0);
-    const heard: number[] = [];
-    feed.subscribe((e) => heard.push(e.seq));
-
-    feed.committing(1, 2);
-    feed.wake(2); // its own NOTIFY, first
-    expect(reads).toEqual([]);
-    await feed.committed([event(1), event(2)]);
-    expect(heard).toEqual([1, 2]);
-    expect(reads).toEqual([]);
-
-    // Another instance's events before this one's commit: read, not skipped.
-    feed.committing(4, 4);
-    feed.wake(4);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(reads).toEqual([2]);
-    await feed.committed([event(4)]);
-    expect(heard).toEqual([1, 2, 3, 4]);
-
-    // A commit whose outcome is unknown: read to find out.
-    feed.committing(5, 5);
-    feed.abandoned();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(reads).toEqual([2, 4]);
-    feed.stop();
-  });
 });

@@ -24,8 +24,6 @@ export class SeqOrderedFeed {
   private stopped = false;
   private retry?: NodeJS.Timeout;
   private waiters: { seq: number; resolve: () => void }[] = [];
-  /** This instance's commit in flight: the numbers it stored (see `committing`). */
-  private pending?: { first: number; last: number };
 
   constructor(
     private readonly readAfter: (seq: number, limit: number) => Promise<StoredEvent[]>,
@@ -39,28 +37,10 @@ export class SeqOrderedFeed {
   }
 
   /**
-   * This instance is about to commit events `first`..`last` (its COMMIT goes out now). Their
-   * NOTIFY may be heard back before the COMMIT's answer: a wake for them alone is then left to
-   * `committed` (or `abandoned`), not read for. Without this, each commit's own NOTIFY usually
-   * won that race, cost a read, and held the appends of the commit until the read was back.
-   */
-  committing(first: number, last: number): void {
-    this.pending = { first, last };
-  }
-
-  /** The commit announced by `committing` failed, or its outcome is unknown: read to find out. */
-  abandoned(): void {
-    if (this.pending === undefined) return;
-    this.pending = undefined;
-    this.wake();
-  }
-
-  /**
    * This instance committed these events (consecutive numbers, in order). Resolves once they
    * have been announced: at once when nothing is missing before them, else after a read.
    */
   committed(events: readonly StoredEvent[]): Promise<void> {
-    this.pending = undefined;
     if (events.length === 0 || this.stopped) return Promise.resolve();
     const last = events[events.length - 1].seq;
     if (!this.reading && events[0].seq === this.announced + 1) {
@@ -83,10 +63,6 @@ export class SeqOrderedFeed {
     // This instance's own NOTIFY (or an older one): its events are announced already. Reading
     // for it would only make the next commit wait for the read.
     if (head !== undefined && head <= this.announced) return;
-    // This instance's commit in flight, heard back before its COMMIT answered: nothing lies
-    // between the announced events and it, so `committed` announces all of it without a read.
-    const own = this.pending;
-    if (head !== undefined && own && own.first === this.announced + 1 && head <= own.last) return;
     if (this.listeners.size === 0 && head !== undefined && !this.reading) {
       this.announced = Math.max(this.announced, head);
       this.settleWaiters();
