@@ -392,7 +392,13 @@ export class CallsService {
       if (answer) this.sidebands?.cancelAnswer(answer);
       return this.noteLateOutcome(callId, request, status, outcome);
     }
-    await this.outcomes.decided(record, surface, request, outcome);
+    try {
+      await this.outcomes.decided(record, surface, request, outcome);
+    } catch (error) {
+      // The call is settled and held: whoever adopts it once the lease passes opens its sideband.
+      if (answer) this.sidebands?.cancelAnswer(answer);
+      throw error;
+    }
     // From here the call's sideband follows it to its end.
     if (answer) await this.sidebands?.answered(record, surface, context.facts, answer);
   }
