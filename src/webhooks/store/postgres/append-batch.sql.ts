@@ -12,32 +12,16 @@ export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
  * - `bump`: the counter moves to the last number used.
  * Returns the inserted events' numbers and their position in the batch.
  */
-export const APPEND_BATCH = appendBatch();
+export const APPEND_BATCH = appendBatch(false);
 
 /**
- * A batch of appends, and the outcomes of runs (`recordOutcomes`, its parameters from $12 on),
- * as one statement that is its own transaction: one round trip. The counter's row is locked by
- * the statement itself (`counter`), so its snapshot was taken before the lock was granted: an
- * event committed meanwhile by the lock's previous holder is not seen by `fresh`. A copy of it
- * is then stopped by the unique constraint (ON CONFLICT), and the number it was given is never
- * used by an event: a gap that no commit fills, which readers of "after N" do not wait for.
- * The NOTIFY ($7: the channel) carries the last number and this instance ($10), and goes out
- * with the commit. The outcomes are of runs of events committed before (a run is dispatched
- * once its append committed), so they never touch a row the inserts write.
+ * `APPEND_BATCH` that also records the outcomes of handler runs (`recordOutcomes`, its
+ * parameters from $12 on), in the same statement: a batch of appends and outcomes is then
+ * three round trips (the counter, this, the COMMIT), not five. The outcomes are of runs of
+ * events stored before (a run is dispatched only once its append committed), so the inserts
+ * and the update never touch the same row.
  */
-export const APPEND_COMMIT = `
-WITH counter AS (
-  SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE
-),
-${appendSteps('(SELECT seq FROM counter)')},
-outcomes AS (
-  ${recordOutcomes(12)}
-)
-SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq
-CROSS JOIN (
-  SELECT pg_notify($7, max(seq)::text || ':' || $10) FROM ins HAVING count(*) > 0
-) AS notified
-ORDER BY n.seq`;
+export const APPEND_BATCH_AND_OUTCOMES = appendBatch(true);
 
 /**
  * The outcomes of several handler runs (each at most once) in one statement, its parameters
@@ -55,14 +39,9 @@ export function recordOutcomes(at: number): string {
        WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = ${$(7)} OR r.lease_owner IS NULL)`;
 }
 
-function appendBatch(): string {
-  return `WITH ${appendSteps('$7::int8')}
-SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
-}
-
-/** The steps of an append after `base`, the counter's value. */
-function appendSteps(base: string): string {
-  return `input AS (
+function appendBatch(withOutcomes: boolean): string {
+  return `
+WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])
     WITH ORDINALITY AS t(webhook_id, event_id, type, source, payload, received_at, ord)
 ),
@@ -72,7 +51,7 @@ fresh AS (
   ORDER BY i.webhook_id, i.ord
 ),
 numbered AS (
-  SELECT f.*, ${base} + row_number() OVER (ORDER BY f.ord) AS seq FROM fresh f
+  SELECT f.*, $7::int8 + row_number() OVER (ORDER BY f.ord) AS seq FROM fresh f
 ),
 ins AS (
   INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
@@ -86,8 +65,16 @@ runs AS (
   FROM ins JOIN numbered n ON n.seq = ins.seq
   JOIN unnest($8::int8[], $9::text[]) AS h(ord, handler) ON h.ord = n.ord
 ),
+${
+  withOutcomes
+    ? `outcomes AS (
+  ${recordOutcomes(12)}
+),`
+    : ''
+}
 bump AS (
   UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
   WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
-)`;
+)
+SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
 }
