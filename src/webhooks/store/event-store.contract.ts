@@ -153,6 +153,17 @@ export function describeEventStoreContract(
       ]);
     });
 
+    it('keeps a payload byte for byte, quotes, backslashes and all', async () => {
+      const payload = `{"text":"it's \\ a \\"quoted\\" \\u00e9 é 😀 \\n"} '' \\' E'x'`;
+      const [one, two] = await Promise.all([
+        store.append(newEvent({ payload }), ['A.h']),
+        store.append(newEvent({ payload, webhookId: "wh_it's\\" }), []),
+      ]);
+      expect((await store.find(one.event.eventId))?.payload).toBe(payload);
+      expect((await store.find(two.event.webhookId))?.payload).toBe(payload);
+      expect(two.event.webhookId).toBe("wh_it's\\");
+    });
+
     it('finds an event by event id, webhook id or sequence number', async () => {
       const { event } = await store.append(newEvent(), []);
       for (const key of [event.eventId, event.webhookId, String(event.seq)]) {

@@ -16,12 +16,7 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import {
-  APPEND_BATCH,
-  APPEND_BATCH_AND_OUTCOMES,
-  NOW_MS,
-  recordOutcomes,
-} from './append-batch.sql';
+import { APPEND_BATCH, appendCommit, NOW_MS, recordOutcomes } from './append-batch.sql';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
 import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
@@ -338,9 +333,9 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One transaction, in as few round trips as the batch allows. The usual batch (appends, and
-   * outcomes of runs, each run once) is three: the BEGIN with the counter's lock, the appends
-   * with the outcomes, the NOTIFY with the COMMIT; outcomes alone are one statement. Anything
-   * else (a replay, two outcomes of one run) has its run writes first, one by one.
+   * outcomes of runs, each run once) is one (`commitAppends`); outcomes alone are one
+   * statement. Anything else (a replay, two outcomes of one run) has its run writes first, one
+   * by one, then the counter's lock, the appends, and the NOTIFY with the COMMIT.
    */
   private async commit(batch: QueuedWrite[]): Promise<void> {
     const results: unknown[] = new Array(batch.length).fill(undefined);
@@ -357,28 +352,19 @@ export class PostgresEventStore implements EventStore {
       batch.forEach((item) => item.resolve(undefined));
       return;
     }
+    if (runWrites.length === 0 || outcomes) return this.commitAppends(batch, outcomes ?? []);
     await this.db.withClient(async (client) => {
-      let base: number | undefined;
-      if (runWrites.length === 0 || outcomes) {
-        const opened = (await client.query(`BEGIN; ${LOCK_COUNTER}`)) as unknown as QueryResult<{
-          seq: number;
-        }>[];
-        base = opened[1].rows[0].seq;
-      } else {
-        await client.query('BEGIN');
-        // Runs first: the counter row is locked from the appends to the commit, so the less
-        // done while holding it, the sooner other instances can append.
-        await this.writeRuns(
-          client,
-          runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
-        );
-      }
+      await client.query('BEGIN');
+      // Runs first: the counter row is locked from the appends to the commit, so the less
+      // done while holding it, the sooner other instances can append.
+      await this.writeRuns(
+        client,
+        runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
+      );
       if (appends.length > 0) {
         const outcome = await this.writeAppends(
           client,
           appends.map((a) => a.write),
-          base,
-          outcomes,
         );
         appends.forEach((append, i) => (results[append.index] = outcome[i]));
         for (const result of outcome) if (result.inserted) inserted.push(result.event);
@@ -398,6 +384,92 @@ export class PostgresEventStore implements EventStore {
     });
     await this.feed.committed(inserted);
     batch.forEach((item, index) => item.resolve(results[index]));
+  }
+
+  /**
+   * The appends of the batch and the outcomes of its runs in one round trip (`appendCommit`).
+   * Once it has answered, everything is committed: what follows (finding the earlier copy of
+   * a duplicate) can fail only the write it is for.
+   */
+  private async commitAppends(batch: QueuedWrite[], outcomes: AttemptWrite[]): Promise<void> {
+    const appends = batch.flatMap((item) =>
+      item.write.kind === 'append' ? [{ item, write: item.write }] : [],
+    );
+    const now = Date.now();
+    const text = appendCommit({
+      events: appends.map(({ write: { event } }, i) => ({
+        ord: i + 1,
+        webhook_id: event.webhookId,
+        event_id: event.eventId,
+        type: event.type,
+        source: event.source,
+        payload: event.payload,
+        received_at: event.receivedAt,
+      })),
+      runs: appends.flatMap(({ write }, i) =>
+        write.handlers.map((handler) => ({ ord: i + 1, handler })),
+      ),
+      outcomes: outcomes.map(({ seq, handler, outcome }) => ({
+        seq,
+        handler,
+        status: outcome.status,
+        error: outcome.status === 'done' ? null : outcome.error,
+        next_at: outcome.status === 'retrying' ? outcome.nextAttemptAt : null,
+      })),
+      instance: this.instanceId,
+      lease_ms: this.runLeaseMs,
+      now,
+      channel: this.channel,
+    });
+    let rows: { seq: number; ord: number }[];
+    try {
+      rows = await this.db.withClient(async (client) => {
+        const results = (await client.query(text)) as unknown as QueryResult<{
+          seq: number;
+          ord: number;
+        }>[];
+        return results[2].rows;
+      });
+    } catch (error) {
+      // Committed or not (a connection lost on the way): a read tells.
+      if (isStoreFault(error)) this.feed.wake();
+      throw error;
+    }
+    const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
+    const inserted = appends.flatMap(({ write: { event } }, i) => {
+      const seq = seqByOrd.get(i + 1);
+      return seq === undefined ? [] : [{ ...event, seq }];
+    });
+    await this.feed.committed(inserted);
+    const stored = new Map(inserted.map((event) => [event.webhookId, event]));
+    const missing = appends
+      .filter(({ write: { event } }) => !stored.has(event.webhookId))
+      .map(({ write: { event } }) => event.webhookId);
+    const existing = new Map<string, StoredEvent>();
+    let lookupFailure: unknown;
+    if (missing.length > 0) {
+      try {
+        const found = await this.db.query<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.webhook_id = ANY($1::text[])`,
+          [missing],
+        );
+        for (const row of found) existing.set(row.webhook_id, toEvent(row));
+      } catch (error) {
+        lookupFailure = error;
+      }
+    }
+    appends.forEach(({ item, write: { event } }, i) => {
+      const seq = seqByOrd.get(i + 1);
+      // A later copy of a webhook id in the batch finds the first one's event.
+      const earlier = stored.get(event.webhookId) ?? existing.get(event.webhookId);
+      if (seq !== undefined) item.resolve({ inserted: true, event: { ...event, seq } });
+      else if (earlier) item.resolve({ inserted: false, event: earlier } satisfies AppendResult);
+      else
+        item.reject(
+          lookupFailure ?? new Error(`webhook id ${event.webhookId} neither inserted nor found`),
+        );
+    });
+    for (const item of batch) if (item.write.kind !== 'append') item.resolve(undefined);
   }
 
   /** Outcomes and replays, one by one, in their order (see `outcomesOnly` for the usual case). */
@@ -426,17 +498,12 @@ export class PostgresEventStore implements EventStore {
     ];
   }
 
-  /**
-   * `base`: the counter, when the transaction locked it already. `outcomes`: run outcomes
-   * recorded by the same statement.
-   */
+  /** The appends of a transaction that wrote runs before: the counter's lock, then the batch. */
   private async writeAppends(
     client: PoolClient,
     writes: Extract<Write, { kind: 'append' }>[],
-    locked?: number,
-    outcomes?: AttemptWrite[],
   ): Promise<AppendResult[]> {
-    const base = locked ?? (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
+    const base = (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
     const events = writes.map((w) => w.event);
     const runOrd: number[] = [];
     const runHandler: string[] = [];
@@ -459,10 +526,7 @@ export class PostgresEventStore implements EventStore {
       this.instanceId,
       this.runLeaseMs,
     ];
-    const { rows } = await client.query<{ seq: number; ord: number }>(
-      outcomes ? APPEND_BATCH_AND_OUTCOMES : APPEND_BATCH,
-      outcomes ? [...params, ...this.outcomeParams(outcomes)] : params,
-    );
+    const { rows } = await client.query<{ seq: number; ord: number }>(APPEND_BATCH, params);
     const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
     const missing = events.filter((_, i) => !seqByOrd.has(i + 1)).map((e) => e.webhookId);
     const existing = new Map<string, StoredEvent>();
