@@ -364,25 +364,43 @@ export class CallsService {
     const callId = record.call_id;
     const status = statusOf(outcome);
     const receivedAt = context.receivedAt;
+    // Answered: the record says so, and the call's sideband is held, in the same write.
+    const answer =
+      request.type === 'accept' && outcome?.ok ? this.sidebands?.prepareAnswer(record) : undefined;
     // Compare-and-set on the status it was sent with: should this instance's lease have
     // lapsed mid-send, another one may have settled the call meanwhile (outcome unknown).
-    const settled = await this.store.update(
-      callId,
-      {
-        status,
-        openai: outcome ?? null,
-        timings: {
-          ...record.timings,
-          ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
+    const settled = await this.store
+      .update(
+        callId,
+        {
+          status,
+          openai: outcome ?? null,
+          timings: {
+            ...record.timings,
+            ...(outcome ? { answered_after_ms: Date.now() - receivedAt } : {}),
+          },
+          ...answer?.fields,
         },
-      },
-      record.status,
-    );
-    if (!settled) return this.noteLateOutcome(callId, request, status, outcome);
-    await this.outcomes.decided(record, surface, request, outcome);
-    // Answered: from here the call's sideband follows it to its end.
-    if (request.type === 'accept' && outcome?.ok)
-      await this.sidebands?.answered(record, surface, context.facts);
+        record.status,
+        answer?.hold,
+      )
+      .catch((error: unknown) => {
+        if (answer) this.sidebands?.cancelAnswer(answer);
+        throw error;
+      });
+    if (!settled) {
+      if (answer) this.sidebands?.cancelAnswer(answer);
+      return this.noteLateOutcome(callId, request, status, outcome);
+    }
+    try {
+      await this.outcomes.decided(record, surface, request, outcome);
+    } catch (error) {
+      // The call is settled and held: whoever adopts it once the lease passes opens its sideband.
+      if (answer) this.sidebands?.cancelAnswer(answer);
+      throw error;
+    }
+    // From here the call's sideband follows it to its end.
+    if (answer) await this.sidebands?.answered(record, surface, context.facts, answer);
   }
 
   /**

@@ -8,11 +8,17 @@ import type { CallsModuleOptions } from '../calls.options';
 import type { CallBehaviour } from '../rules/call-behaviour';
 import type { Decision } from '../rules/rule-set';
 import { addressPart, CallFacts, deriveCallFacts } from '../sip/call-facts';
-import { CALL_STORE, CallRecord, CallStore, ControlOutcome } from '../store/call-store';
+import {
+  CALL_STORE,
+  CallRecord,
+  CallStore,
+  ControlOutcome,
+  SidebandHold,
+} from '../store/call-store';
 import type { ControlRequest } from '../surfaces/call-surface';
 import type { SurfaceName } from '../surfaces/surface-name';
 import { CALL_TOOL_RUNNER, CallToolRunner } from '../tools/call-tool-runner';
-import { CallJournal } from './call-journal';
+import { CallJournal, SessionFields } from './call-journal';
 import { liveProtocol } from './live.protocol';
 import { realtimeProtocol } from './realtime.protocol';
 import { SIDEBAND_DEFAULTS } from './sideband.options';
@@ -25,6 +31,18 @@ const RECENTLY_ENDED = 1000;
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Realtime keeps the caller's words only when the session transcribes its input. */
 const DEFAULT_INPUT_TRANSCRIPTION = { model: 'gpt-4o-mini-transcribe' };
+
+/** See `SidebandService.prepareAnswer`. */
+export interface PreparedAnswer {
+  readonly callId: string;
+  /** No room for a sideband here: the call is answered without one. */
+  readonly full: boolean;
+  readonly fields: SessionFields;
+  /** The lease to take with the write; none when no sideband is opened. */
+  readonly hold?: SidebandHold;
+  /** Its room given back (or taken by the session). */
+  released?: boolean;
+}
 
 /** Why a message could not be put into a call's conversation. */
 export type MessageRefusal = 'no_call' | 'dry_run' | 'not_here';
@@ -62,6 +80,8 @@ export class SidebandService implements OnApplicationBootstrap {
   private readonly redact: (text: string) => string;
   private readonly redacting: boolean;
   private readonly sessionOptions;
+  /** Sidebands promised to calls being settled (`prepareAnswer`), not open yet. */
+  private reserved = 0;
 
   constructor(
     @Inject(CALL_STORE) private readonly store: CallStore,
@@ -128,7 +148,7 @@ export class SidebandService implements OnApplicationBootstrap {
   }
 
   private async adoptExpired(): Promise<void> {
-    const room = this.maxCalls - this.sessions.size;
+    const room = this.maxCalls - this.sessions.size - this.reserved;
     if (room <= 0 || !this.store.adoptSidebands) return;
     for (const record of await this.store.adoptSidebands(this.holder, this.leaseMs, room)) {
       if (this.stopping) await this.hold([record.call_id], 0);
@@ -176,37 +196,69 @@ export class SidebandService implements OnApplicationBootstrap {
   }
 
   /**
-   * The call was answered (the accept succeeded): records it, publishes `call.answered`, and
-   * opens its sideband unless this instance holds `maxCalls` already (the call goes on without
-   * one; the record says why).
+   * What the record of a call whose accept succeeded gains, to be written with its settlement
+   * (`CallStore.update`, in one statement with the status and the sideband lease): when it was
+   * answered, and its sideband's state, `connecting`, or `not_opened` when this instance holds
+   * `maxCalls` already. Undefined: nothing to add (a dry run, or not an accept). A sideband's
+   * room is kept for the call from here: `answered` or `cancelAnswer` must follow.
+   */
+  prepareAnswer(record: CallRecord): PreparedAnswer | undefined {
+    if (!this.apiKey || record.decision.action.type !== 'accept') return undefined;
+    const full = this.sessions.size + this.reserved >= this.maxCalls;
+    if (!full) this.reserved++;
+    return {
+      callId: record.call_id,
+      full,
+      fields: {
+        answered_at: new Date().toISOString(),
+        sideband: full
+          ? {
+              state: 'not_opened',
+              owner: this.owner,
+              reconnects: 0,
+              note: `not opened: this instance holds its limit of ${this.maxCalls} sideband(s) (SIDEBAND_MAX_CALLS); the call was answered without greeting, tools or transcripts`,
+            }
+          : { state: 'connecting', owner: this.owner, reconnects: 0 },
+      },
+      hold: full ? undefined : { holder: this.holder, leaseMs: this.leaseMs },
+    };
+  }
+
+  /** The settlement that was to carry `prepared` was not written: its room is given back. */
+  cancelAnswer(prepared: PreparedAnswer): void {
+    if (!prepared.full && !prepared.released) {
+      prepared.released = true;
+      this.reserved--;
+    }
+  }
+
+  /**
+   * The call was answered (the accept succeeded): publishes `call.answered` and opens its
+   * sideband unless this instance holds `maxCalls` already (the call goes on without one; the
+   * record says why). `written`: what `prepareAnswer` gave, already in the record with the
+   * call's lease (the usual way); without it, they are written here.
    */
   async answered(
     record: CallRecord,
     surface: SurfaceName,
     facts: CallFacts | undefined,
+    written?: PreparedAnswer,
   ): Promise<void> {
-    if (!this.apiKey || record.decision.action.type !== 'accept') return;
+    const prepared = written ?? this.prepareAnswer(record);
+    if (!prepared) return;
+    this.cancelAnswer(prepared); // the session (if any) is counted from here on
+    const { full, fields } = prepared;
+    const answeredAt = fields.answered_at!;
     const callId = record.call_id;
     const journal = new CallJournal(
       this.store,
       (type, data) => this.outcomes.publish(type, data),
       callId,
       surface,
+      written ? fields : {},
     );
-    const answeredAt = new Date().toISOString();
     const surfaceCallId = record.surfaces[surface]?.id ?? callId;
-    const full = this.sessions.size >= this.maxCalls;
-    journal.change({
-      answered_at: answeredAt,
-      sideband: full
-        ? {
-            state: 'not_opened',
-            owner: this.owner,
-            reconnects: 0,
-            note: `not opened: this instance holds its limit of ${this.maxCalls} sideband(s) (SIDEBAND_MAX_CALLS); the call was answered without greeting, tools or transcripts`,
-          }
-        : { state: 'connecting', owner: this.owner, reconnects: 0 },
-    });
+    if (!written) journal.change(fields);
     journal.publish(CALL_EVENTS.answered, {
       surface_call_id: surfaceCallId,
       rule: record.decision.rule,
@@ -220,11 +272,13 @@ export class SidebandService implements OnApplicationBootstrap {
       return;
     }
     // Held from now: should this instance die before its next renewal, another adopts the call.
-    const held = this.hold([callId], this.leaseMs).then(
-      () => undefined,
-      (error: unknown) =>
-        this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
-    );
+    const held = written
+      ? Promise.resolve()
+      : this.hold([callId], this.leaseMs).then(
+          () => undefined,
+          (error: unknown) =>
+            this.logger.error(`call ${callId}: sideband lease: ${(error as Error).message}`),
+        );
     this.holds.set(callId, held);
     this.open(record, surface, facts, journal, answeredAt);
     await held;

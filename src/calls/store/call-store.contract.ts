@@ -278,6 +278,53 @@ export function describeCallStoreContract(
       expect(await store.holdSidebands!('c', ['rtc_l2'], 60_000)).toEqual(['rtc_l2']);
     });
 
+    it('takes the sideband lease with a record update, only when the update is made and nobody else holds it', async () => {
+      await claim(store, 'realtime', 'rtc_u1');
+      await store.update('rtc_u1', { status: 'acting' });
+      // The compare-and-set fails: no lease either.
+      expect(
+        await store.update('rtc_u1', { status: 'completed' }, 'waiting', {
+          holder: 'a',
+          leaseMs: 60_000,
+        }),
+      ).toBe(false);
+      expect(await store.holdSidebands!('b', ['rtc_u1'], 60_000)).toEqual(['rtc_u1']);
+      expect(await store.holdSidebands!('b', ['rtc_u1'], 0)).toEqual(['rtc_u1']);
+      expect(
+        await store.update(
+          'rtc_u1',
+          { status: 'completed', answered_at: '2026-11-23T15:00:01.000Z' },
+          'acting',
+          { holder: 'b', leaseMs: 60_000 },
+        ),
+      ).toBe(true);
+      expect(await store.get('rtc_u1')).toMatchObject({
+        status: 'completed',
+        answered_at: '2026-11-23T15:00:01.000Z',
+      });
+      // Held by b (not expired): nobody adopts it, and a does not take it by an update.
+      expect(await store.adoptSidebands!('c', 60_000, 10)).toEqual([]);
+      expect(
+        await store.update('rtc_u1', { dtmf: [] }, undefined, { holder: 'a', leaseMs: 0 }),
+      ).toBe(true);
+      expect(await store.holdSidebands!('a', ['rtc_u1'], 60_000)).toEqual([]);
+      expect(await store.holdSidebands!('b', ['rtc_u1'], 60_000)).toEqual(['rtc_u1']);
+    });
+
+    it('applies concurrent updates of one record in the order asked, and of many records at once', async () => {
+      for (let i = 0; i < 5; i++) await claim(store, 'realtime', `rtc_o${i}`);
+      const results = await Promise.all([
+        store.update('rtc_o0', { status: 'acting' }),
+        store.update('rtc_o0', { status: 'completed' }, 'acting'),
+        store.update('rtc_o0', { status: 'failed' }, 'acting'),
+        ...[1, 2, 3, 4].map((i) => store.update(`rtc_o${i}`, { status: 'failed' })),
+        store.update('rtc_nope', { status: 'failed' }),
+      ]);
+      expect(results).toEqual([true, true, false, true, true, true, true, false]);
+      expect((await store.get('rtc_o0'))?.status).toBe('completed');
+      expect((await store.list({ limit: 10, status: 'failed' })).records).toHaveLength(4);
+    });
+
     it('lets exactly one of two stores adopt each expired sideband, never an ended call, at most `limit`', async () => {
       const other = await reopen();
       for (let i = 0; i < 6; i++) await answered(store, `rtc_x${i}`, 'dead');

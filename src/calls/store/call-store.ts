@@ -216,6 +216,12 @@ export type CallRecordPatch = Partial<
   >
 >;
 
+/** A sideband lease taken with a record write (see `CallStore.update`). */
+export interface SidebandHold {
+  holder: string;
+  leaseMs: number;
+}
+
 export interface StoredRuleSet {
   document: unknown;
   version: string;
@@ -238,9 +244,16 @@ export interface CallStore {
   ): Promise<ClaimResult>;
   /**
    * Changes the record named `callId`; with `expected`, only while its status is that one
-   * (compare-and-set). False when there is no such record or its status differs.
+   * (compare-and-set). False when there is no such record or its status differs. With `hold`,
+   * the same write takes the call's sideband lease as `holdSidebands` would (when nobody else
+   * holds it): an answered call is settled and held at once, with no moment between the two.
    */
-  update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean>;
+  update(
+    callId: string,
+    patch: CallRecordPatch,
+    expected?: CallStatus,
+    hold?: SidebandHold,
+  ): Promise<boolean>;
   /** The record of the call with this id on either surface (its name, or its twin's id). */
   get(id: string): Promise<CallRecord | undefined>;
   /** Adds an operator's action to the call's record atomically; the updated record. */

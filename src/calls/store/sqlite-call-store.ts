@@ -22,6 +22,7 @@ import {
   CallStore,
   ClaimResult,
   OperatorAction,
+  SidebandHold,
   StoredRuleSet,
   SurfaceArrival,
 } from './call-store';
@@ -167,9 +168,23 @@ export class SqliteCallStore implements CallStore {
     });
   }
 
-  async update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean> {
-    const changed = await this.modify(callId, (record) =>
-      expected !== undefined && record.status !== expected ? undefined : { ...record, ...patch },
+  async update(
+    callId: string,
+    patch: CallRecordPatch,
+    expected?: CallStatus,
+    hold?: SidebandHold,
+  ): Promise<boolean> {
+    const changed = await this.modify(
+      callId,
+      (record) =>
+        expected !== undefined && record.status !== expected ? undefined : { ...record, ...patch },
+      hold &&
+        (() =>
+          this.statements.holdLease.run({
+            holder: hold.holder,
+            until: Date.now() + hold.leaseMs,
+            call: callId,
+          })),
     );
     return changed !== undefined;
   }
@@ -218,13 +233,18 @@ export class SqliteCallStore implements CallStore {
   private modify(
     callId: string,
     change: (record: CallRecord) => CallRecord | undefined,
+    /** Also done, in the same transaction, when the record is written. */
+    alongside?: () => void,
   ): Promise<CallRecord | undefined> {
     const { statements } = this;
     return this.writes.write(() => {
       const row = statements.recordByName.get(callId) as string | undefined;
       if (row === undefined) return undefined;
       const record = change(JSON.parse(row) as CallRecord);
-      if (record) statements.writeByName.run(record.status, JSON.stringify(record), callId);
+      if (record) {
+        statements.writeByName.run(record.status, JSON.stringify(record), callId);
+        alongside?.();
+      }
       return record;
     });
   }

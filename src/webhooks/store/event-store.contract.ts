@@ -122,6 +122,48 @@ export function describeEventStoreContract(
       expect((await store.openRuns()).map((r) => r.handler)).toEqual(['A.flaky', 'A.new', 'A.ok']);
     });
 
+    it('records outcomes asked for together, alone or in the commit of new events, and two of one run in order', async () => {
+      const { event } = await store.append(newEvent(), ['A.one', 'A.two', 'A.three', 'A.four']);
+      await Promise.all([
+        store.recordAttempt(event.seq, 'A.one', { status: 'done' }),
+        store.recordAttempt(event.seq, 'A.two', { status: 'failed', error: 'E' }),
+      ]);
+      const [, next] = await Promise.all([
+        store.recordAttempt(event.seq, 'A.three', { status: 'done' }),
+        store.append(newEvent(), ['B.one']),
+      ]);
+      expect(next.inserted).toBe(true);
+      await Promise.all([
+        store.recordAttempt(event.seq, 'A.four', {
+          status: 'retrying',
+          error: 'E1',
+          nextAttemptAt: 5,
+        }),
+        store.recordAttempt(event.seq, 'A.four', { status: 'done' }),
+      ]);
+      const runs = (await store.find(event.eventId))!.runs;
+      expect(runs.map((r) => [r.handler, r.status, r.attempts, r.lastError])).toEqual([
+        ['A.four', 'done', 2, null],
+        ['A.one', 'done', 1, null],
+        ['A.three', 'done', 1, null],
+        ['A.two', 'failed', 1, 'E'],
+      ]);
+      expect((await store.find(next.event.eventId))!.runs).toMatchObject([
+        { handler: 'B.one', status: 'pending', attempts: 0 },
+      ]);
+    });
+
+    it('keeps a payload byte for byte, quotes, backslashes and all', async () => {
+      const payload = `{"text":"it's \\ a \\"quoted\\" \\u00e9 é 😀 \\n"} '' \\' E'x'`;
+      const [one, two] = await Promise.all([
+        store.append(newEvent({ payload }), ['A.h']),
+        store.append(newEvent({ payload, webhookId: "wh_it's\\" }), []),
+      ]);
+      expect((await store.find(one.event.eventId))?.payload).toBe(payload);
+      expect((await store.find(two.event.webhookId))?.payload).toBe(payload);
+      expect(two.event.webhookId).toBe("wh_it's\\");
+    });
+
     it('finds an event by event id, webhook id or sequence number', async () => {
       const { event } = await store.append(newEvent(), []);
       for (const key of [event.eventId, event.webhookId, String(event.seq)]) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient, QueryResult } from 'pg';
 import { PostgresDatabase } from '../../../common/postgres/postgres-database';
+import { isStoreFault } from '../../../common/postgres/postgres-failure';
 import { StoreReadiness } from '../../../common/store/store-health';
 import type { SurfaceName } from '../../surfaces/surface-name';
 import { Announcement, matchAnnouncement, TwinIndex } from '../../twins/twin-matcher';
@@ -11,6 +12,7 @@ import {
   CallStore,
   ClaimResult,
   OperatorAction,
+  SidebandHold,
   StoredRuleSet,
   SurfaceArrival,
 } from '../call-store';
@@ -25,6 +27,36 @@ export interface PostgresCallStoreOptions {
 
 /** Now, in ms since the epoch, by the database's clock. */
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/** Record updates in one statement, at most. */
+const MAX_UPDATE_BATCH = 256;
+/** An update's lease is taken when it names a holder and nobody else holds the call's sideband. */
+const TAKES_LEASE = `k.holder IS NOT NULL AND (c.sideband_holder IS NULL OR c.sideband_holder = k.holder)`;
+
+/** One record update, as the batch statement reads it (`jsonb_to_recordset`). */
+interface RecordChange {
+  call_id: string;
+  patch: CallRecordPatch;
+  expected: CallStatus | null;
+  holder: string | null;
+  lease_ms: number | null;
+}
+
+interface QueuedUpdate {
+  change: RecordChange;
+  resolve: (changed: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/** New calls created in one transaction, at most. */
+const MAX_CLAIM_BATCH = 64;
+
+interface QueuedCreation {
+  record: CallRecord;
+  announcement: Announcement;
+  resolve: (created: boolean) => void;
+  reject: (error: unknown) => void;
+}
 
 /** A claim that lost a race on a unique constraint is matched again, this many times at most. */
 const CLAIM_TRIES = 3;
@@ -52,6 +84,13 @@ interface HolderRow {
  * should anything get past the locks.
  */
 export class PostgresCallStore implements CallStore {
+  private creations: QueuedCreation[] = [];
+  private creating?: Promise<void>;
+  private creationScheduled = false;
+  private updates: QueuedUpdate[] = [];
+  private updating?: Promise<void>;
+  private updateScheduled = false;
+
   private constructor(
     private readonly db: PostgresDatabase,
     private readonly channel: string,
@@ -71,15 +110,19 @@ export class PostgresCallStore implements CallStore {
   }
 
   /**
-   * Two round trips: the BEGIN, the locks and the look-up go as one simple query, and the write
-   * with its COMMIT as another. Their values are quoted by the driver (`escapeLiteral`) since
-   * the simple query protocol takes no parameters.
+   * A call nothing is known of (the common case) is created by `createIfUnknown`, with the
+   * other new calls of the same moment, in one round trip for them all. When the look-up finds
+   * something (a twin, a redelivery, a resumed run), nothing was written, and the claim is made
+   * in two: the locks and the look-up, then the write the matcher chooses with its COMMIT.
+   * Values are quoted by the driver (`escapeLiteral`): the simple query protocol, which lets
+   * several statements go in one round trip, takes no parameters.
    */
   async claim(
     record: CallRecord,
     announcement: Announcement,
     arrival: SurfaceArrival,
   ): Promise<ClaimResult> {
+    if (await this.createIfUnknown(record, announcement)) return { outcome: 'created' };
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.withClient((client) =>
@@ -92,6 +135,103 @@ export class PostgresCallStore implements CallStore {
           throw error;
       }
     }
+  }
+
+  /**
+   * Creates the record when no call holds the announcement's id, its record's name or its
+   * physical-call key: what `matchAnnouncement` makes of an empty look-up (`first`, with the
+   * key). False: something was found and nothing was written (or the batch it went in failed
+   * for a statement's fault: the claim is then made alone). The creations asked for in one
+   * turn of the event loop, and those that arrive while a batch is in flight, go in one
+   * transaction of one round trip, which locks every id and key of the batch (in one order, as
+   * every claim does) before it looks.
+   */
+  private createIfUnknown(record: CallRecord, announcement: Announcement): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.creations.push({ record, announcement, resolve, reject });
+      if (!this.creating && !this.creationScheduled) {
+        this.creationScheduled = true;
+        setImmediate(() => {
+          this.creationScheduled = false;
+          if (!this.creating) void this.flushCreations();
+        });
+      }
+    });
+  }
+
+  private flushCreations(): Promise<void> {
+    // Each id, name and key at most once in a batch: a twin or a copy that arrived in the same
+    // moment goes in the next, which sees the first one's record.
+    const batch: QueuedCreation[] = [];
+    const later: QueuedCreation[] = [];
+    const named = new Set<string>();
+    for (const creation of this.creations) {
+      const { record, announcement } = creation;
+      const names = [`i:${announcement.id}`, `n:${record.call_id}`];
+      if (announcement.pairKey !== undefined) names.push(`k:${announcement.pairKey}`);
+      if (batch.length >= MAX_CLAIM_BATCH || names.some((name) => named.has(name)))
+        later.push(creation);
+      else {
+        for (const name of names) named.add(name);
+        batch.push(creation);
+      }
+    }
+    this.creations = later;
+    if (batch.length === 0) return Promise.resolve();
+    this.creating = this.createBatch(batch).finally(() => {
+      this.creating = undefined;
+      if (this.creations.length > 0) void this.flushCreations();
+    });
+    return this.creating;
+  }
+
+  private async createBatch(batch: QueuedCreation[]): Promise<void> {
+    let created: Set<string>;
+    try {
+      created = await this.db.withClient((client) => this.createOn(client, batch));
+    } catch (error) {
+      // A database fault fails them all; a statement's fault (a unique constraint: another
+      // instance got past the locks) sends each to the claim that looks first.
+      for (const creation of batch)
+        if (isStoreFault(error)) creation.reject(error);
+        else creation.resolve(false);
+      return;
+    }
+    for (const creation of batch) creation.resolve(created.has(creation.record.call_id));
+  }
+
+  /** The names of the records created. */
+  private async createOn(client: PoolClient, batch: QueuedCreation[]): Promise<Set<string>> {
+    const input = batch.map(({ record, announcement }, ord) => ({
+      ord,
+      call_id: record.call_id,
+      status: record.status,
+      record,
+      pair_key: announcement.pairKey ?? null,
+      surface: announcement.surface,
+      id: announcement.id,
+    }));
+    const results = (await client.query(
+      `BEGIN; ${lockStatements(batch.map((creation) => creation.announcement))}
+       WITH input AS (
+         SELECT * FROM jsonb_to_recordset(${client.escapeLiteral(JSON.stringify(input))}::jsonb)
+           AS t(ord int, call_id text, status text, record jsonb, pair_key text, surface text, id text)
+       ), fresh AS (
+         SELECT i.* FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM call_ids x WHERE x.id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = i.call_id)
+           AND (i.pair_key IS NULL OR NOT EXISTS (SELECT 1 FROM calls c WHERE c.pair_key = i.pair_key))
+       ), c AS (
+         INSERT INTO calls (call_id, status, record, pair_key)
+         SELECT call_id, status, record, pair_key FROM fresh ORDER BY ord
+         RETURNING id, call_id
+       ), ids AS (
+         INSERT INTO call_ids (surface, id, call)
+         SELECT f.surface, f.id, c.id FROM c JOIN fresh f ON f.call_id = c.call_id
+       )
+       SELECT call_id FROM c; COMMIT`,
+    )) as unknown as QueryResult<{ call_id: string }>[];
+    return new Set(results[results.length - 2].rows.map((row) => row.call_id));
   }
 
   private async claimOn(
@@ -151,14 +291,100 @@ export class PostgresCallStore implements CallStore {
     return { outcome: 'created' };
   }
 
-  /** One statement: the compare-and-set on the status and the merge are atomic. */
-  async update(callId: string, patch: CallRecordPatch, expected?: CallStatus): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE calls SET record = record || $2::jsonb, status = coalesce($2::jsonb ->> 'status', status)
-       WHERE call_id = $1 AND ($3::text IS NULL OR status = $3) RETURNING 1`,
-      [callId, JSON.stringify(patch), expected ?? null],
+  /**
+   * One statement per record: the compare-and-set on the status, the merge and the lease are
+   * atomic. The updates asked for in one turn of the event loop (and those that arrive while a
+   * batch is in flight) go in one statement, each record at most once in it: a second update of
+   * the same record waits for the next, so that each record's updates apply in the order asked.
+   */
+  update(
+    callId: string,
+    patch: CallRecordPatch,
+    expected?: CallStatus,
+    hold?: SidebandHold,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.updates.push({
+        change: {
+          call_id: callId,
+          patch,
+          expected: expected ?? null,
+          holder: hold?.holder ?? null,
+          lease_ms: hold?.leaseMs ?? null,
+        },
+        resolve,
+        reject,
+      });
+      if (!this.updating && !this.updateScheduled) {
+        this.updateScheduled = true;
+        setImmediate(() => {
+          this.updateScheduled = false;
+          if (!this.updating) void this.flushUpdates();
+        });
+      }
+    });
+  }
+
+  private flushUpdates(): Promise<void> {
+    const batch: QueuedUpdate[] = [];
+    const later: QueuedUpdate[] = [];
+    const named = new Set<string>();
+    for (const update of this.updates) {
+      if (batch.length >= MAX_UPDATE_BATCH || named.has(update.change.call_id)) later.push(update);
+      else {
+        named.add(update.change.call_id);
+        batch.push(update);
+      }
+    }
+    this.updates = later;
+    if (batch.length === 0) return Promise.resolve();
+    this.updating = this.applyOrSplit(batch).finally(() => {
+      this.updating = undefined;
+      if (this.updates.length > 0) void this.flushUpdates();
+    });
+    return this.updating;
+  }
+
+  /**
+   * One statement for the batch. Should it fail for one update's fault (a patch PostgreSQL
+   * refuses, such as text holding U+0000), each is tried alone, so that only its caller fails;
+   * a fault of the database fails them all.
+   */
+  private async applyOrSplit(batch: QueuedUpdate[]): Promise<void> {
+    try {
+      const changed = await this.applyUpdates(batch.map((update) => update.change));
+      for (const update of batch) update.resolve(changed.has(update.change.call_id));
+      return;
+    } catch (error) {
+      if (batch.length === 1 || isStoreFault(error)) {
+        for (const update of batch) update.reject(error);
+        return;
+      }
+    }
+    for (const update of batch) {
+      try {
+        update.resolve((await this.applyUpdates([update.change])).has(update.change.call_id));
+      } catch (error) {
+        update.reject(error);
+      }
+    }
+  }
+
+  /** The names of the records changed. */
+  private async applyUpdates(changes: RecordChange[]): Promise<Set<string>> {
+    const rows = await this.db.query<{ call_id: string }>(
+      `UPDATE calls c SET record = c.record || k.patch,
+         status = coalesce(k.patch ->> 'status', c.status),
+         sideband_holder = CASE WHEN ${TAKES_LEASE} THEN k.holder ELSE c.sideband_holder END,
+         sideband_lease_until = CASE WHEN ${TAKES_LEASE} THEN ${NOW_MS} + k.lease_ms
+           ELSE c.sideband_lease_until END
+       FROM jsonb_to_recordset($1::jsonb)
+         AS k(call_id text, patch jsonb, expected text, holder text, lease_ms bigint)
+       WHERE c.call_id = k.call_id AND (k.expected IS NULL OR c.status = k.expected)
+       RETURNING c.call_id`,
+      [JSON.stringify(changes)],
     );
-    return rows.length > 0;
+    return new Set(rows.map((row) => row.call_id));
   }
 
   /**
@@ -288,8 +514,12 @@ export class PostgresCallStore implements CallStore {
   /** Nothing to check at open beyond what `open` did: the server answered and migrated. */
   async checkIntegrity(): Promise<void> {}
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    // The claims and updates asked for before the close are made (or fail) first.
+    while (this.creating || this.creations.length > 0)
+      await (this.creating ?? this.flushCreations());
+    while (this.updating || this.updates.length > 0) await (this.updating ?? this.flushUpdates());
+    await this.db.close();
   }
 }
 
@@ -308,11 +538,14 @@ function indexOf(rows: HolderRow[]): TwinIndex {
  * order (no deadlock between two claims taking both). The keys are 64-bit hashes computed
  * here (numbers: nothing to quote), and the statements go out with the BEGIN.
  */
-function lockStatements(announcement: Announcement): string {
-  const names = [`switchboard.call-id:${announcement.id}`];
-  if (announcement.pairKey !== undefined)
-    names.push(`switchboard.call-key:${announcement.pairKey}`);
-  const keys = names
+function lockStatements(announcements: Announcement | readonly Announcement[]): string {
+  const names = new Set<string>();
+  for (const announcement of Array.isArray(announcements) ? announcements : [announcements]) {
+    names.add(`switchboard.call-id:${announcement.id}`);
+    if (announcement.pairKey !== undefined)
+      names.add(`switchboard.call-key:${announcement.pairKey}`);
+  }
+  const keys = [...names]
     .map((name) => createHash('sha256').update(name).digest().readBigInt64BE(0))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return keys.map((key) => `SELECT pg_advisory_xact_lock(${key.toString()});`).join(' ');

@@ -1,3 +1,6 @@
+/** Milliseconds since the epoch by the database's clock. */
+export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
+
 /**
  * One statement that appends a batch of events and their pending runs, given the counter value
  * read (and locked) just before, so that the statement's snapshot sees every event committed
@@ -9,10 +12,26 @@
  * - `bump`: the counter moves to the last number used.
  * Returns the inserted events' numbers and their position in the batch.
  */
-/** Milliseconds since the epoch by the database's clock. */
-export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
+export const APPEND_BATCH = appendBatch();
 
-export const APPEND_BATCH = `
+/**
+ * The outcomes of several handler runs (each at most once) in one statement, its parameters
+ * from `$at` on: the runs' seq, handler, status, error, next attempt, then the time of the
+ * write, the lease of a run to retry, and this instance (only its runs, or nobody's, count).
+ */
+export function recordOutcomes(at: number): string {
+  const $ = (i: number) => `$${at + i}`;
+  return `UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
+         next_attempt_at = k.next_at, updated_at = ${$(5)},
+         lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
+         lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + ${$(6)}::int8 END
+       FROM unnest(${$(0)}::int8[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int8[])
+         AS k(seq, handler, status, error, next_at)
+       WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = ${$(7)} OR r.lease_owner IS NULL)`;
+}
+
+function appendBatch(): string {
+  return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])
     WITH ORDINALITY AS t(webhook_id, event_id, type, source, payload, received_at, ord)
@@ -42,3 +61,100 @@ bump AS (
   WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
 )
 SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
+}
+
+/** What `appendCommit` writes: its values, as one JSON document. */
+export interface AppendDocument {
+  events: {
+    ord: number;
+    webhook_id: string;
+    event_id: string;
+    type: string;
+    source: string;
+    payload: string;
+    received_at: number;
+  }[];
+  runs: { ord: number; handler: string }[];
+  outcomes: {
+    seq: number;
+    handler: string;
+    status: string;
+    error: string | null;
+    next_at: number | null;
+  }[];
+  instance: string;
+  lease_ms: number;
+  now: number;
+  channel: string;
+}
+
+/**
+ * A batch of appends and outcomes as one transaction in one round trip: a simple query of
+ * four statements (BEGIN, the counter's lock, the batch, COMMIT), whose values are one JSON
+ * document (`AppendDocument`) quoted as a literal, since the simple protocol takes no
+ * parameters. Each statement has its own snapshot: the batch's is taken once the lock is
+ * granted, so it sees every event committed before, as `APPEND_BATCH` does after its lock.
+ * The NOTIFY (the last number and this instance) goes out with the COMMIT. The batch's rows
+ * (`seq`, `ord`) are the third result.
+ */
+export function appendCommit(document: AppendDocument): string {
+  return `BEGIN; SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE;
+WITH doc AS (SELECT ${sqlLiteral(JSON.stringify(document))}::jsonb AS d),
+input AS (
+  SELECT t.* FROM doc, jsonb_to_recordset(doc.d -> 'events') AS t(ord int8, webhook_id text,
+    event_id text, type text, source text, payload text, received_at int8)
+),
+fresh AS (
+  SELECT DISTINCT ON (i.webhook_id) i.* FROM input i
+  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.webhook_id = i.webhook_id)
+  ORDER BY i.webhook_id, i.ord
+),
+numbered AS (
+  SELECT f.*, (SELECT seq FROM event_counter WHERE id = 1) + row_number() OVER (ORDER BY f.ord) AS seq
+  FROM fresh f
+),
+ins AS (
+  INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
+  SELECT seq, webhook_id, event_id, type, source, payload, received_at FROM numbered ORDER BY seq
+  ON CONFLICT (webhook_id) DO NOTHING
+  RETURNING seq
+),
+runs AS (
+  INSERT INTO handler_runs (seq, handler, status, attempts, updated_at, lease_owner, lease_until)
+  SELECT n.seq, h.handler, 'pending', 0, n.received_at, doc.d ->> 'instance',
+    ${NOW_MS} + (doc.d ->> 'lease_ms')::int8
+  FROM doc, ins JOIN numbered n ON n.seq = ins.seq
+  JOIN jsonb_to_recordset((SELECT d -> 'runs' FROM doc)) AS h(ord int8, handler text) ON h.ord = n.ord
+),
+outcomes AS (
+  UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
+    next_attempt_at = k.next_at, updated_at = (doc.d ->> 'now')::int8,
+    lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
+    lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + (doc.d ->> 'lease_ms')::int8 END
+  FROM doc, jsonb_to_recordset((SELECT d -> 'outcomes' FROM doc))
+    AS k(seq int8, handler text, status text, error text, next_at int8)
+  WHERE r.seq = k.seq AND r.handler = k.handler
+    AND (r.lease_owner = doc.d ->> 'instance' OR r.lease_owner IS NULL)
+),
+bump AS (
+  UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
+  WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq
+CROSS JOIN (
+  SELECT pg_notify(doc.d ->> 'channel', max(ins.seq)::text || ':' || (doc.d ->> 'instance'))
+  FROM doc, ins GROUP BY doc.d HAVING count(*) > 0
+) AS notified
+ORDER BY n.seq;
+COMMIT`;
+}
+
+/**
+ * A string as an SQL literal, as the driver's `escapeLiteral` quotes it (doubled quotes; an
+ * E'' string with doubled backslashes when it holds any), by two native replaces instead of a
+ * loop over each character of a batch's payloads.
+ */
+export function sqlLiteral(text: string): string {
+  const quoted = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}

@@ -16,7 +16,7 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import { APPEND_BATCH, NOW_MS } from './append-batch.sql';
+import { APPEND_BATCH, appendCommit, NOW_MS, recordOutcomes } from './append-batch.sql';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
 import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
@@ -99,8 +99,10 @@ export class PostgresEventStore implements EventStore {
     const listener: PostgresListener = db.listen(
       channel,
       (payload) => {
-        if (payload === RELEASED) store.announceRelease();
-        else feed.wake(headOf(payload));
+        if (payload === RELEASED) return store.announceRelease();
+        const { head, from } = noteOf(payload);
+        // This instance's own commit: its append announces it (or reads, should it fail).
+        if (from !== store.instanceId) feed.wake(head);
       },
       () => feed.wake(),
     );
@@ -330,9 +332,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One transaction, in as few round trips as the batch allows: the handler runs' outcomes in
-   * one statement, the appends in two (the counter, then the batch), and the NOTIFY with the
-   * COMMIT; a batch of appends alone locks the counter with its BEGIN.
+   * One transaction, in as few round trips as the batch allows. The usual batch (appends, and
+   * outcomes of runs, each run once) is one (`commitAppends`); outcomes alone are one
+   * statement. Anything else (a replay, two outcomes of one run) has its run writes first, one
+   * by one, then the counter's lock, the appends, and the NOTIFY with the COMMIT.
    */
   private async commit(batch: QueuedWrite[]): Promise<void> {
     const results: unknown[] = new Array(batch.length).fill(undefined);
@@ -341,95 +344,166 @@ export class PostgresEventStore implements EventStore {
       item.write.kind === 'append' ? [{ index, write: item.write }] : [],
     );
     const runWrites = batch.filter((item) => item.write.kind !== 'append');
+    const outcomes = outcomesOnly(
+      runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
+    );
+    if (appends.length === 0 && outcomes) {
+      await this.db.query(recordOutcomes(1), this.outcomeParams(outcomes));
+      batch.forEach((item) => item.resolve(undefined));
+      return;
+    }
+    if (runWrites.length === 0 || outcomes) return this.commitAppends(batch, outcomes ?? []);
     await this.db.withClient(async (client) => {
-      let base: number | undefined;
-      if (runWrites.length === 0) {
-        const opened = (await client.query(`BEGIN; ${LOCK_COUNTER}`)) as unknown as QueryResult<{
-          seq: number;
-        }>[];
-        base = opened[1].rows[0].seq;
-      } else {
-        await client.query('BEGIN');
-        // Runs first: the counter row is locked from the appends to the commit, so the less
-        // done while holding it, the sooner other instances can append.
-        await this.writeRuns(
-          client,
-          runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
-        );
-      }
+      await client.query('BEGIN');
+      // Runs first: the counter row is locked from the appends to the commit, so the less
+      // done while holding it, the sooner other instances can append.
+      await this.writeRuns(
+        client,
+        runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
+      );
       if (appends.length > 0) {
         const outcome = await this.writeAppends(
           client,
           appends.map((a) => a.write),
-          base,
         );
         appends.forEach((append, i) => (results[append.index] = outcome[i]));
         for (const result of outcome) if (result.inserted) inserted.push(result.event);
       }
       const last = inserted[inserted.length - 1];
-      await client.query(
-        last
-          ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, '${last.seq}'); COMMIT`
-          : 'COMMIT',
-      );
+      const note = last && client.escapeLiteral(`${last.seq}:${this.instanceId}`);
+      await client
+        .query(
+          note
+            ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, ${note}); COMMIT`
+            : 'COMMIT',
+        )
+        .catch((error: unknown) => {
+          this.feed.wake(); // committed or not: a read tells
+          throw error;
+        });
     });
     await this.feed.committed(inserted);
     batch.forEach((item, index) => item.resolve(results[index]));
   }
 
   /**
-   * Outcomes and replays, in their order. Several outcomes of different runs (the common case:
-   * handlers finishing together) are one statement; anything else goes one by one.
+   * The appends of the batch and the outcomes of its runs in one round trip (`appendCommit`).
+   * Once it has answered, everything is committed: what follows (finding the earlier copy of
+   * a duplicate) can fail only the write it is for.
    */
+  private async commitAppends(batch: QueuedWrite[], outcomes: AttemptWrite[]): Promise<void> {
+    const appends = batch.flatMap((item) =>
+      item.write.kind === 'append' ? [{ item, write: item.write }] : [],
+    );
+    const now = Date.now();
+    const text = appendCommit({
+      events: appends.map(({ write: { event } }, i) => ({
+        ord: i + 1,
+        webhook_id: event.webhookId,
+        event_id: event.eventId,
+        type: event.type,
+        source: event.source,
+        payload: event.payload,
+        received_at: event.receivedAt,
+      })),
+      runs: appends.flatMap(({ write }, i) =>
+        write.handlers.map((handler) => ({ ord: i + 1, handler })),
+      ),
+      outcomes: outcomes.map(({ seq, handler, outcome }) => ({
+        seq,
+        handler,
+        status: outcome.status,
+        error: outcome.status === 'done' ? null : outcome.error,
+        next_at: outcome.status === 'retrying' ? outcome.nextAttemptAt : null,
+      })),
+      instance: this.instanceId,
+      lease_ms: this.runLeaseMs,
+      now,
+      channel: this.channel,
+    });
+    let rows: { seq: number; ord: number }[];
+    try {
+      rows = await this.db.withClient(async (client) => {
+        const results = (await client.query(text)) as unknown as QueryResult<{
+          seq: number;
+          ord: number;
+        }>[];
+        return results[2].rows;
+      });
+    } catch (error) {
+      // Committed or not (a connection lost on the way): a read tells.
+      if (isStoreFault(error)) this.feed.wake();
+      throw error;
+    }
+    const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
+    const inserted = appends.flatMap(({ write: { event } }, i) => {
+      const seq = seqByOrd.get(i + 1);
+      return seq === undefined ? [] : [{ ...event, seq }];
+    });
+    await this.feed.committed(inserted);
+    const stored = new Map(inserted.map((event) => [event.webhookId, event]));
+    const missing = appends
+      .filter(({ write: { event } }) => !stored.has(event.webhookId))
+      .map(({ write: { event } }) => event.webhookId);
+    const existing = new Map<string, StoredEvent>();
+    let lookupFailure: unknown;
+    if (missing.length > 0) {
+      try {
+        const found = await this.db.query<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.webhook_id = ANY($1::text[])`,
+          [missing],
+        );
+        for (const row of found) existing.set(row.webhook_id, toEvent(row));
+      } catch (error) {
+        lookupFailure = error;
+      }
+    }
+    appends.forEach(({ item, write: { event } }, i) => {
+      const seq = seqByOrd.get(i + 1);
+      // A later copy of a webhook id in the batch finds the first one's event.
+      const earlier = stored.get(event.webhookId) ?? existing.get(event.webhookId);
+      if (seq !== undefined) item.resolve({ inserted: true, event: { ...event, seq } });
+      else if (earlier) item.resolve({ inserted: false, event: earlier } satisfies AppendResult);
+      else
+        item.reject(
+          lookupFailure ?? new Error(`webhook id ${event.webhookId} neither inserted nor found`),
+        );
+    });
+    for (const item of batch) if (item.write.kind !== 'append') item.resolve(undefined);
+  }
+
+  /** Outcomes and replays, one by one, in their order (see `outcomesOnly` for the usual case). */
   private async writeRuns(
     client: PoolClient,
     writes: Exclude<Write, { kind: 'append' }>[],
   ): Promise<void> {
-    const attempts = writes.filter(
-      (w): w is Extract<Write, { kind: 'attempt' }> => w.kind === 'attempt',
-    );
-    const distinct = new Set(attempts.map((w) => `${w.seq}\u0000${w.handler}`)).size;
-    if (attempts.length > 1 && attempts.length === writes.length && distinct === attempts.length) {
-      await this.writeAttempts(client, attempts);
-      return;
-    }
     for (const write of writes) {
       if (write.kind === 'attempt') await this.writeAttempt(client, write);
       else await this.writeReset(client, write);
     }
   }
 
-  /** `writeAttempt` for several runs at once (each run at most once). */
-  private async writeAttempts(client: PoolClient, writes: Extract<Write, { kind: 'attempt' }>[]) {
+  /** The parameters of `recordOutcomes`. */
+  private outcomeParams(writes: AttemptWrite[]): unknown[] {
     const column = <T>(pick: (outcome: RunOutcome) => T) => writes.map((w) => pick(w.outcome));
-    await client.query(
-      `UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
-         next_attempt_at = k.next_at, updated_at = $6,
-         lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
-         lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + $7::int8 END
-       FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])
-         AS k(seq, handler, status, error, next_at)
-       WHERE r.seq = k.seq AND r.handler = k.handler AND (r.lease_owner = $8 OR r.lease_owner IS NULL)`,
-      [
-        writes.map((w) => w.seq),
-        writes.map((w) => w.handler),
-        column((o) => o.status),
-        column((o) => (o.status === 'done' ? null : o.error)),
-        column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
-        Date.now(),
-        this.runLeaseMs,
-        this.instanceId,
-      ],
-    );
+    return [
+      writes.map((w) => w.seq),
+      writes.map((w) => w.handler),
+      column((o) => o.status),
+      column((o) => (o.status === 'done' ? null : o.error)),
+      column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
+      Date.now(),
+      this.runLeaseMs,
+      this.instanceId,
+    ];
   }
 
-  /** `base`: the counter, when the transaction locked it already. */
+  /** The appends of a transaction that wrote runs before: the counter's lock, then the batch. */
   private async writeAppends(
     client: PoolClient,
     writes: Extract<Write, { kind: 'append' }>[],
-    locked?: number,
   ): Promise<AppendResult[]> {
-    const base = locked ?? (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
+    const base = (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
     const events = writes.map((w) => w.event);
     const runOrd: number[] = [];
     const runHandler: string[] = [];
@@ -439,7 +513,7 @@ export class PostgresEventStore implements EventStore {
         runHandler.push(handler);
       }
     });
-    const { rows } = await client.query<{ seq: number; ord: number }>(APPEND_BATCH, [
+    const params = [
       events.map((e) => e.webhookId),
       events.map((e) => e.eventId),
       events.map((e) => e.type),
@@ -451,7 +525,8 @@ export class PostgresEventStore implements EventStore {
       runHandler,
       this.instanceId,
       this.runLeaseMs,
-    ]);
+    ];
+    const { rows } = await client.query<{ seq: number; ord: number }>(APPEND_BATCH, params);
     const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
     const missing = events.filter((_, i) => !seqByOrd.has(i + 1)).map((e) => e.webhookId);
     const existing = new Map<string, StoredEvent>();
@@ -507,9 +582,28 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** The sequence number a NOTIFY carries (the last its commit stored), if it is one. */
-function headOf(payload: string | undefined): number | undefined {
-  return payload !== undefined && /^\d{1,15}$/.test(payload) ? Number(payload) : undefined;
+type AttemptWrite = Extract<Write, { kind: 'attempt' }>;
+
+/**
+ * The run writes when they are outcomes only, each of a different run (the usual case:
+ * handlers finishing), which one statement records (`recordOutcomes`); else undefined. Also
+ * undefined when there are none.
+ */
+function outcomesOnly(writes: Exclude<Write, { kind: 'append' }>[]): AttemptWrite[] | undefined {
+  if (writes.length === 0) return undefined;
+  const attempts = writes.filter((w): w is AttemptWrite => w.kind === 'attempt');
+  if (attempts.length !== writes.length) return undefined;
+  const distinct = new Set(attempts.map((w) => `${w.seq}\u0000${w.handler}`)).size;
+  return distinct === attempts.length ? attempts : undefined;
+}
+
+/**
+ * What a NOTIFY of new events says: the last number its commit stored, and which instance
+ * committed (`<seq>:<instance>`; earlier releases sent the number alone).
+ */
+function noteOf(payload: string | undefined): { head?: number; from?: string } {
+  const match = /^(\d{1,15})(?::(.*))?$/s.exec(payload ?? '');
+  return match ? { head: Number(match[1]), from: match[2] } : {};
 }
 
 /** Events after `seq`, in order: what the feed reads when it is woken. */
