@@ -245,8 +245,11 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     expect(record.timings.answered_after_ms).toEqual(expect.any(Number));
     const watcher = t.app.get(CallWatcher);
     await eventually(() =>
-      // Then `call.answered`, once the sideband is open (tested with the sidebands).
-      expect(watcher.seen.map((e) => e.type).slice(0, 2)).toEqual(['call.routed', 'call.accepted']),
+      // And `call.answered`, once the sideband is open (tested with the sidebands).
+      expect(watcher.seen.map((e) => e.type).filter((type) => type !== 'call.answered')).toEqual([
+        'call.routed',
+        'call.accepted',
+      ]),
     );
     expect(watcher.seen[0].data).toMatchObject({ call_id: callId, rule: 'vip', route: 'rule' });
   });
@@ -535,8 +538,11 @@ describe('calls: realtime.call.incoming routed by SIP headers, carried out throu
     });
     const watcher = t.app.get(CallWatcher);
     await eventually(() =>
-      // Then `call.answered`, once the sideband is open (tested with the sidebands).
-      expect(watcher.seen.map((e) => e.type).slice(0, 2)).toEqual(['call.routed', 'call.accepted']),
+      // And `call.answered`, once the sideband is open (tested with the sidebands).
+      expect(watcher.seen.map((e) => e.type).filter((type) => type !== 'call.answered')).toEqual([
+        'call.routed',
+        'call.accepted',
+      ]),
     );
     expect(watcher.seen[0].data).toMatchObject({ call_id: callId, rules_version: v1 });
 

@@ -35,6 +35,8 @@ export interface GroupCommitHooks<Staged = unknown> {
 export class GroupCommit<Staged = unknown> {
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
+  private closing = false;
+  private closed?: Promise<void>;
 
   constructor(
     private readonly db: Database.Database,
@@ -44,6 +46,11 @@ export class GroupCommit<Staged = unknown> {
   ) {}
 
   write<T>(run: () => T): Promise<T> {
+    // The driver's own words for a closed connection, as a write after close() always got.
+    const refused = this.closing
+      ? new TypeError('The database connection is not open')
+      : this.health.refusal();
+    if (refused) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= MAX_BATCH) this.flush();
@@ -60,6 +67,11 @@ export class GroupCommit<Staged = unknown> {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    const refused = this.health.refusal();
+    if (refused) {
+      for (const item of batch) item.reject(refused);
+      return;
+    }
     try {
       this.commit(batch);
     } catch {
@@ -77,9 +89,14 @@ export class GroupCommit<Staged = unknown> {
   }
 
   /** Lets the log go once the commits made so far are durable (the store is closing). */
-  async close(): Promise<void> {
-    await this.log.wal?.close();
-    await this.log.checkpointer?.close();
+  /** Takes no more writes; resolves once those made are durable and the log is let go. */
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= (async () => {
+      await this.log.wal?.close();
+      await this.log.checkpointer?.close();
+    })();
+    return this.closed;
   }
 
   /** Runs the writes in one transaction; only once it is durable are callers answered. */
@@ -101,9 +118,9 @@ export class GroupCommit<Staged = unknown> {
     if (!this.log.wal) return durable();
     this.log.wal.sync().then(durable, (error: unknown) => {
       // The fsync failed: the commit is in the log, visible to this connection, but whether it
-      // is on disk is unknown (as after any failed fsync). Nothing is acknowledged, and
-      // readiness reports the store failing until a later write is durable again.
-      const failure = this.health.failed(error, 'write');
+      // is on disk is unknown. Nothing is acknowledged, and the store takes no more writes until
+      // a restart (a redelivery would otherwise find this event and answer 2xx for it).
+      const failure = this.health.syncFailed(error);
       for (const item of batch) item.reject(failure);
     });
   }

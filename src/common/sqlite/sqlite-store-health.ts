@@ -18,13 +18,18 @@ export const DEFAULT_INTEGRITY_CHECK_BUDGET_MS = 5000;
  *   succeeds. Traffic stops once readiness says so, so readiness itself probes with a real
  *   write, and the first one that commits makes the node ready again;
  * - the file is corrupt (SQLITE_CORRUPT from any statement, or the integrity check): not ready
- *   until a restart, since no write can repair it.
+ *   until a restart, since no write can repair it;
+ * - the write-ahead log could not be synced: what was written since the last good sync may not
+ *   be on disk, though this process reads it, and on Linux a later fsync can succeed without
+ *   having written those pages. No write is taken and the node is not ready until a restart
+ *   (after which SQLite recovers the log from what the disk really holds).
  * Each change is logged once, naming the file; answers name the store but not the file.
  */
 export class SqliteStoreHealth {
   private readonly logger = new Logger('Store');
   private corruption?: string;
   private writeFailure?: string;
+  private syncFailure?: string;
   /** When readiness last probed a failing store with a write. */
   private lastProbe?: number;
   private integrityCheck?: IntegrityCheck;
@@ -47,6 +52,8 @@ export class SqliteStoreHealth {
 
   /** Runs a write (one statement or a transaction) and notes whether it committed. */
   write<T>(run: () => T): T {
+    const refused = this.refusal();
+    if (refused) throw refused;
     let result: T;
     try {
       result = run();
@@ -84,6 +91,30 @@ export class SqliteStoreHealth {
     return new StoreUnavailableError(`the ${this.name} cannot be read: ${failure.text}`, this.file);
   }
 
+  /**
+   * The log's fsync failed (see the class comment): from now on every write is refused with
+   * the returned error, and readiness says so, until a restart.
+   */
+  syncFailed(error: unknown): StoreUnavailableError {
+    const text = sqliteFailure(error)?.text ?? (error as Error).message;
+    if (this.syncFailure === undefined) {
+      this.syncFailure = text;
+      this.logger.error(
+        `the ${this.name} ${this.file} could not sync its write-ahead log (${text}): the last writes may not be on disk; it takes no more writes and is not ready until the service restarts (check the disk first)`,
+      );
+    }
+    return this.refusal()!;
+  }
+
+  /** Why no write may be made now (a failed sync of the log), if so. */
+  refusal(): StoreUnavailableError | undefined {
+    if (this.syncFailure === undefined) return undefined;
+    return new StoreUnavailableError(
+      `the ${this.name} does not take writes: ${this.syncFailure}; restart the service`,
+      this.file,
+    );
+  }
+
   writeSucceeded(): void {
     if (this.writeFailure === undefined) return;
     this.writeFailure = undefined;
@@ -92,6 +123,7 @@ export class SqliteStoreHealth {
 
   checkReady(): StoreReadiness {
     if (!this.db.open) return { ready: false, problem: `the ${this.name} is closed` };
+    if (this.syncFailure !== undefined) return { ready: false, problem: this.refusal()!.message };
     if (this.corruption === undefined && this.writeFailure !== undefined) this.probe();
     if (this.corruption !== undefined) {
       return { ready: false, problem: `the ${this.name} is corrupt: ${this.corruption}` };

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { newEvent } from '../../webhooks/store/event-store.contract';
 import { SqliteEventStore } from '../../webhooks/store/sqlite-event-store';
 
@@ -18,6 +19,31 @@ describe('checkpoints on a worker thread (a store in a file)', () => {
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does not spin while a reader holds frames it cannot copy (a backup, a check)', async () => {
+    const asked = jest.spyOn(Worker.prototype, 'postMessage');
+    try {
+      await store.append(newEvent(), []);
+      // A reader's snapshot from now: frames committed after it cannot be copied back.
+      const reader = new Database(filename, { readonly: true });
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM events').get();
+      try {
+        for (let i = 0; i < 20; i++) await store.append(newEvent(), []);
+        asked.mockClear();
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        // One round a second, not one after another (it was thousands a second).
+        expect(
+          asked.mock.calls.filter(([message]) => message === 'checkpoint').length,
+        ).toBeLessThanOrEqual(4);
+      } finally {
+        reader.exec('COMMIT');
+        reader.close();
+      }
+    } finally {
+      asked.mockRestore();
+    }
   });
 
   it('copies the log back while writes go on, and the log starts over instead of growing', async () => {

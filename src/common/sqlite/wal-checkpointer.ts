@@ -18,6 +18,7 @@ const CHECKPOINT_EVERY_MS = 1000;
  */
 const START_OVER_AT_FRAMES = 1024;
 const FRAMES_LEFT_TO_THE_LOOP = 256;
+const FAILURES_BEFORE_FALLING_BACK = 3;
 
 /**
  * The worker's whole program: its own connection to the store's file, running a PASSIVE
@@ -52,7 +53,7 @@ type CheckpointAnswer =
 
 /**
  * Copies a store's write-ahead log back into its database on a worker thread, so that the
- * event loop never runs a checkpoint. Left to SQLite (`wal_autocheckpoint`), a checkpoint runs
+ * event loop runs only the last, short step of some (see `START_OVER_AT_FRAMES`). Left to SQLite (`wal_autocheckpoint`), a checkpoint runs
  * inside whichever commit makes the log long enough: that commit, and every webhook and call
  * waiting behind it on the event loop, waited for the copy of thousands of pages and two
  * fsyncs. At 200 calls/s the log grew by 5 to 9 MB a second, so this happened every few
@@ -66,6 +67,11 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private readonly timer: NodeJS.Timeout;
   private written = false;
+  /** Frames the last checkpoint had copied: a round that copies none more is not rerun at once. */
+  private lastCheckpointed = -1;
+  private failures = 0;
+  private exited = false;
+  private closing?: Promise<void>;
   private running = false;
   private stopped = false;
 
@@ -83,9 +89,14 @@ export class WalCheckpointer {
       this.running = false;
       if (!answer.ok) {
         this.logger.warn(`a checkpoint of the ${this.name} failed: ${answer.error}`);
+        // With SQLite's own checkpoints off, a log that is never copied back would only grow.
+        if (++this.failures >= FAILURES_BEFORE_FALLING_BACK) this.fallBack(answer.error);
         return;
       }
+      this.failures = 0;
       const left = answer.log - answer.checkpointed;
+      const progressed = answer.checkpointed !== this.lastCheckpointed;
+      this.lastCheckpointed = answer.checkpointed;
       if (this.stopped) return;
       if (answer.log >= START_OVER_AT_FRAMES && left <= FRAMES_LEFT_TO_THE_LOOP) {
         // What is left, and what was committed while the worker copied: a few frames.
@@ -96,13 +107,17 @@ export class WalCheckpointer {
           this.logger.warn(`a checkpoint of the ${this.name} failed: ${(error as Error).message}`);
         }
       } else if (left > 0) {
-        // Commits came during the copy, or a reader held frames: go again at once.
+        // Commits came during the copy: go again at once. A reader holding old frames (a
+        // backup, an integrity check) stops any progress: then wait for the next interval.
         this.written = true;
-        this.tick();
+        if (progressed) this.tick();
       }
     });
     this.worker.on('error', (error) => this.fallBack(error.message));
-    this.worker.on('exit', () => this.fallBack('its worker stopped'));
+    this.worker.on('exit', () => {
+      this.exited = true;
+      this.fallBack('its worker stopped');
+    });
     // After the listeners, which would hold the process open again: the worker never keeps
     // the process alive by itself.
     this.worker.unref();
@@ -116,10 +131,16 @@ export class WalCheckpointer {
     this.written = true;
   }
 
-  async close(): Promise<void> {
-    if (this.stopped) return;
+  /** Stops the worker, once its connection is closed (every caller waits for that). */
+  close(): Promise<void> {
+    this.closing ??= this.stopWorker();
+    return this.closing;
+  }
+
+  private async stopWorker(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    if (this.exited) return;
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     // Held until the worker has closed its connection, so the shutdown goes on after it.
     this.worker.ref();

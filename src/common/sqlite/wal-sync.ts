@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
 /**
  * Makes a SQLite connection's commits durable off the event loop. The connection runs with
@@ -15,6 +15,9 @@ import { closeSync, fdatasync, openSync } from 'node:fs';
  */
 export class WalSync {
   private fd: number | undefined;
+  /** The first failed sync: every later one fails with it (see `SqliteStoreHealth`). */
+  private failure: Error | undefined;
+  private closed = false;
   private running: Promise<void> | undefined;
   private next:
     { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -24,6 +27,7 @@ export class WalSync {
 
   /** Resolves once every commit made before this call is on disk; rejects if the fsync fails. */
   sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (!this.running) return this.start();
     if (!this.next) {
       let resolve!: () => void;
@@ -34,8 +38,15 @@ export class WalSync {
     return this.next.promise;
   }
 
+  /** Syncs the log now, holding the thread: once, at open, for what an earlier process wrote. */
+  syncAtOpen(): void {
+    this.fd ??= openSync(`${this.database}-wal`, 'r');
+    fdatasyncSync(this.fd);
+  }
+
   /** Waits for the syncs asked for so far, then lets the file go. */
   async close(): Promise<void> {
+    this.closed = true;
     while (this.running) await this.running.catch(() => undefined);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
@@ -44,6 +55,7 @@ export class WalSync {
   private start(): Promise<void> {
     const running = new Promise<void>((resolve, reject) => {
       let fd: number;
+      if (this.closed) return reject(syncFailure(new Error('the store is closed')));
       try {
         // Opened at the first sync: SQLite creates the log with its first write. The descriptor
         // stays open; SQLite truncates or reuses the log in place, never replaces it while open.
@@ -51,7 +63,13 @@ export class WalSync {
       } catch (error) {
         return reject(syncFailure(error));
       }
-      fdatasync(fd, (error) => (error ? reject(syncFailure(error)) : resolve()));
+      fdatasync(fd, (error) => {
+        // Linux may drop the pages of a failed fsync and report success on the next one:
+        // after a failure, no later sync proves anything.
+        if (error) reject((this.failure ??= syncFailure(error)));
+        else if (this.failure) reject(this.failure);
+        else resolve();
+      });
     });
     this.running = running;
     const done = () => {

@@ -92,6 +92,13 @@ export class SqliteEventStore implements EventStore {
   private readonly writes: GroupCommit<StoredEvent[]>;
   /** Syncs the log before commits are acknowledged (`full`); none under `normal`. */
   private readonly wal: WalSync | undefined;
+  /**
+   * The last sequence number whose commit is durable. Reads for the stream and `GET /events`
+   * stop there: a commit is visible to this connection before its sync returns, and should the
+   * machine lose power meanwhile, its number would be given again to another event, which a
+   * client that had seen the first would skip.
+   */
+  private durableSeq = 0;
   /** Whether `claimRuns` has handed out the open runs: after that, this process holds them all. */
   private claimed = false;
   /** One process alone opens the file (SQLite's lock): runs never pass to another. */
@@ -122,7 +129,10 @@ export class SqliteEventStore implements EventStore {
           return committed;
         },
         durable: (committed) => {
-          for (const event of committed) this.announce(event);
+          for (const event of committed) {
+            this.durableSeq = Math.max(this.durableSeq, event.seq);
+            this.announce(event);
+          }
         },
         rolledBack: () => {
           this.committing = [];
@@ -130,6 +140,9 @@ export class SqliteEventStore implements EventStore {
       },
       { wal, checkpointer: checkpointerFor(options.filename, 'event store', this.db) },
     );
+    // What an earlier process committed is made durable before this one counts on it.
+    this.wal?.syncAtOpen();
+    this.durableSeq = this.maxSeq();
     this.integrityCheckBudgetMs =
       options.integrityCheckBudgetMs ?? DEFAULT_INTEGRITY_CHECK_BUDGET_MS;
 
@@ -201,8 +214,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   async list(query: EventQuery): Promise<StoredEvent[]> {
-    const where: string[] = ['e.seq > @afterSeq'];
-    const params: Record<string, unknown> = { afterSeq: query.afterSeq ?? 0, limit: query.limit };
+    const where: string[] = ['e.seq > @afterSeq', 'e.seq <= @durableSeq'];
+    const params: Record<string, unknown> = {
+      afterSeq: query.afterSeq ?? 0,
+      durableSeq: this.durableSeq,
+      limit: query.limit,
+    };
     if (query.type === '*' || query.type === undefined) {
       // no type filter
     } else if (query.type.endsWith('.*')) {
@@ -283,6 +300,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headSeq(): Promise<number> {
+    return Math.min(this.maxSeq(), this.durableSeq);
+  }
+
+  private maxSeq(): number {
     const row = this.health.read(() =>
       this.db.prepare('SELECT max(seq) AS seq FROM events').get(),
     ) as {
