@@ -40,8 +40,7 @@ export class WalSync {
 
   /** Syncs the log now, holding the thread: once, at open, for what an earlier process wrote. */
   syncAtOpen(): void {
-    this.fd ??= openSync(`${this.database}-wal`, 'r');
-    fdatasyncSync(this.fd);
+    fdatasyncSync(this.open());
   }
 
   /** Waits for the syncs asked for so far, then lets the file go. */
@@ -52,14 +51,20 @@ export class WalSync {
     this.fd = undefined;
   }
 
+  /**
+   * The log, opened at the first sync: SQLite creates it with its first write. The descriptor
+   * stays open; SQLite truncates or reuses the log in place, never replaces it while open.
+   */
+  private open(): number {
+    return (this.fd ??= openSync(`${this.database}-wal`, 'r'));
+  }
+
   private start(): Promise<void> {
     const running = new Promise<void>((resolve, reject) => {
       let fd: number;
       if (this.closed) return reject(syncFailure(new Error('the store is closed')));
       try {
-        // Opened at the first sync: SQLite creates the log with its first write. The descriptor
-        // stays open; SQLite truncates or reuses the log in place, never replaces it while open.
-        fd = this.fd ??= openSync(`${this.database}-wal`, 'r');
+        fd = this.open();
       } catch (error) {
         return reject(syncFailure(error));
       }

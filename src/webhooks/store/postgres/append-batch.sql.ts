@@ -2,6 +2,27 @@
 export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
 
 /**
+ * The parts both append statements share (`APPEND_BATCH` and `appendCommit`), given an `input`
+ * of the batch's events with their `ord` and a `numbered` of the fresh ones: the first copy of
+ * each webhook id not stored yet, their insert, and the counter moved to the last number used.
+ */
+const FRESH = `fresh AS (
+  SELECT DISTINCT ON (i.webhook_id) i.* FROM input i
+  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.webhook_id = i.webhook_id)
+  ORDER BY i.webhook_id, i.ord
+),`;
+const INSERTED = `ins AS (
+  INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
+  SELECT seq, webhook_id, event_id, type, source, payload, received_at FROM numbered ORDER BY seq
+  ON CONFLICT (webhook_id) DO NOTHING
+  RETURNING seq
+),`;
+const BUMPED = `bump AS (
+  UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
+  WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
+)`;
+
+/**
  * One statement that appends a batch of events and their pending runs, given the counter value
  * read (and locked) just before, so that the statement's snapshot sees every event committed
  * before the lock was granted:
@@ -36,30 +57,18 @@ WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])
     WITH ORDINALITY AS t(webhook_id, event_id, type, source, payload, received_at, ord)
 ),
-fresh AS (
-  SELECT DISTINCT ON (i.webhook_id) i.* FROM input i
-  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.webhook_id = i.webhook_id)
-  ORDER BY i.webhook_id, i.ord
-),
+${FRESH}
 numbered AS (
   SELECT f.*, $7::int8 + row_number() OVER (ORDER BY f.ord) AS seq FROM fresh f
 ),
-ins AS (
-  INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
-  SELECT seq, webhook_id, event_id, type, source, payload, received_at FROM numbered ORDER BY seq
-  ON CONFLICT (webhook_id) DO NOTHING
-  RETURNING seq
-),
+${INSERTED}
 runs AS (
   INSERT INTO handler_runs (seq, handler, status, attempts, updated_at, lease_owner, lease_until)
   SELECT n.seq, h.handler, 'pending', 0, n.received_at, $10::text, ${NOW_MS} + $11::int8
   FROM ins JOIN numbered n ON n.seq = ins.seq
   JOIN unnest($8::int8[], $9::text[]) AS h(ord, handler) ON h.ord = n.ord
 ),
-bump AS (
-  UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
-  WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
-)
+${BUMPED}
 SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
 }
 
@@ -104,21 +113,12 @@ input AS (
   SELECT t.* FROM doc, jsonb_to_recordset(doc.d -> 'events') AS t(ord int8, webhook_id text,
     event_id text, type text, source text, payload text, received_at int8)
 ),
-fresh AS (
-  SELECT DISTINCT ON (i.webhook_id) i.* FROM input i
-  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.webhook_id = i.webhook_id)
-  ORDER BY i.webhook_id, i.ord
-),
+${FRESH}
 numbered AS (
   SELECT f.*, (SELECT seq FROM event_counter WHERE id = 1) + row_number() OVER (ORDER BY f.ord) AS seq
   FROM fresh f
 ),
-ins AS (
-  INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
-  SELECT seq, webhook_id, event_id, type, source, payload, received_at FROM numbered ORDER BY seq
-  ON CONFLICT (webhook_id) DO NOTHING
-  RETURNING seq
-),
+${INSERTED}
 runs AS (
   INSERT INTO handler_runs (seq, handler, status, attempts, updated_at, lease_owner, lease_until)
   SELECT n.seq, h.handler, 'pending', 0, n.received_at, doc.d ->> 'instance',
@@ -136,10 +136,7 @@ outcomes AS (
   WHERE r.seq = k.seq AND r.handler = k.handler
     AND (r.lease_owner = doc.d ->> 'instance' OR r.lease_owner IS NULL)
 ),
-bump AS (
-  UPDATE event_counter SET seq = (SELECT max(seq) FROM ins)
-  WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)
-)
+${BUMPED}
 SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq
 CROSS JOIN (
   SELECT pg_notify(doc.d ->> 'channel', max(ins.seq)::text || ':' || (doc.d ->> 'instance'))
