@@ -97,6 +97,22 @@ export class PostgresDatabase {
     }
   }
 
+  /**
+   * A statement the server parses and plans once per connection (a named prepared statement),
+   * for those on the path of every event or call.
+   */
+  async prepared<R extends QueryResultRow>(
+    statement: { name: string; text: string },
+    params: unknown[],
+  ): Promise<R[]> {
+    this.assertOpen();
+    try {
+      return (await this.pool.query<R>({ ...statement, values: params })).rows;
+    } catch (error) {
+      throw storeError(this.name, error);
+    }
+  }
+
   /** Runs `work` in one transaction on one connection: committed if it resolves, else rolled back. */
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {

@@ -7,6 +7,7 @@ import {
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 import { StoreUnavailableError } from '../../../common/store/store-health';
 import { claim, describeCallStoreContract } from '../call-store.contract';
+import { CALL_MIGRATIONS } from './call-migrations';
 import { PostgresCallStore } from './postgres-call-store';
 
 describeCallStoreContract(
@@ -41,10 +42,7 @@ describeWithPostgres('PostgresCallStore across instances', () => {
     const rows = await schema.query<{ component: string; version: number }>(
       `SELECT component, version FROM ${schema.name}.schema_migrations ORDER BY version`,
     );
-    expect(rows).toEqual([
-      { component: 'calls', version: 1 },
-      { component: 'calls', version: 2 },
-    ]);
+    expect(rows).toEqual(CALL_MIGRATIONS.map(({ version }) => ({ component: 'calls', version })));
     await claim(a, 'realtime', 'rtc_doc');
     const [{ type }] = await schema.query<{ type: string }>(
       `SELECT jsonb_typeof(record) AS type FROM ${schema.name}.calls`,

@@ -48,6 +48,26 @@ interface QueuedUpdate {
   reject: (error: unknown) => void;
 }
 
+/** Record updates, a JSON array of `RecordChange`, as a statement prepared once per connection. */
+const UPDATE_CALLS = {
+  name: 'switchboard_update_calls',
+  text: `UPDATE calls c SET record = c.record || k.patch,
+           status = coalesce(k.patch ->> 'status', c.status),
+           sideband_holder = CASE WHEN ${TAKES_LEASE} THEN k.holder ELSE c.sideband_holder END,
+           sideband_lease_until = CASE WHEN ${TAKES_LEASE} THEN ${NOW_MS} + k.lease_ms
+             ELSE c.sideband_lease_until END
+         FROM jsonb_to_recordset($1::jsonb)
+           AS k(call_id text, patch jsonb, expected text, holder text, lease_ms bigint)
+         WHERE c.call_id = k.call_id AND (k.expected IS NULL OR c.status = k.expected)
+         RETURNING c.call_id`,
+};
+
+/** New calls of one moment: the batch's lock keys (sorted) and its calls, as a JSON array. */
+const CREATE_CALLS = {
+  name: 'switchboard_create_calls',
+  text: 'SELECT call_id FROM switchboard_create_calls($1::int8[], $2::jsonb) AS created(call_id)',
+};
+
 /** New calls created in one transaction, at most. */
 const MAX_CLAIM_BATCH = 64;
 
@@ -188,7 +208,7 @@ export class PostgresCallStore implements CallStore {
   private async createBatch(batch: QueuedCreation[]): Promise<void> {
     let created: Set<string>;
     try {
-      created = await this.db.withClient((client) => this.createOn(client, batch));
+      created = await this.createAll(batch);
     } catch (error) {
       // A database fault fails them all; a statement's fault (a unique constraint: another
       // instance got past the locks) sends each to the claim that looks first.
@@ -200,8 +220,8 @@ export class PostgresCallStore implements CallStore {
     for (const creation of batch) creation.resolve(created.has(creation.record.call_id));
   }
 
-  /** The names of the records created. */
-  private async createOn(client: PoolClient, batch: QueuedCreation[]): Promise<Set<string>> {
+  /** The names of the records created (`switchboard_create_calls`, the store's migration 3). */
+  private async createAll(batch: QueuedCreation[]): Promise<Set<string>> {
     const input = batch.map(({ record, announcement }, ord) => ({
       ord,
       call_id: record.call_id,
@@ -211,27 +231,12 @@ export class PostgresCallStore implements CallStore {
       surface: announcement.surface,
       id: announcement.id,
     }));
-    const results = (await client.query(
-      `BEGIN; ${lockStatements(batch.map((creation) => creation.announcement))}
-       WITH input AS (
-         SELECT * FROM jsonb_to_recordset(${client.escapeLiteral(JSON.stringify(input))}::jsonb)
-           AS t(ord int, call_id text, status text, record jsonb, pair_key text, surface text, id text)
-       ), fresh AS (
-         SELECT i.* FROM input i
-         WHERE NOT EXISTS (SELECT 1 FROM call_ids x WHERE x.id = i.id)
-           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = i.call_id)
-           AND (i.pair_key IS NULL OR NOT EXISTS (SELECT 1 FROM calls c WHERE c.pair_key = i.pair_key))
-       ), c AS (
-         INSERT INTO calls (call_id, status, record, pair_key)
-         SELECT call_id, status, record, pair_key FROM fresh ORDER BY ord
-         RETURNING id, call_id
-       ), ids AS (
-         INSERT INTO call_ids (surface, id, call)
-         SELECT f.surface, f.id, c.id FROM c JOIN fresh f ON f.call_id = c.call_id
-       )
-       SELECT call_id FROM c; COMMIT`,
-    )) as unknown as QueryResult<{ call_id: string }>[];
-    return new Set(results[results.length - 2].rows.map((row) => row.call_id));
+    const keys = lockKeys(batch.map((creation) => creation.announcement));
+    const rows = await this.db.prepared<{ call_id: string }>(CREATE_CALLS, [
+      keys.map(String),
+      JSON.stringify(input),
+    ]);
+    return new Set(rows.map((row) => row.call_id));
   }
 
   private async claimOn(
@@ -372,18 +377,9 @@ export class PostgresCallStore implements CallStore {
 
   /** The names of the records changed. */
   private async applyUpdates(changes: RecordChange[]): Promise<Set<string>> {
-    const rows = await this.db.query<{ call_id: string }>(
-      `UPDATE calls c SET record = c.record || k.patch,
-         status = coalesce(k.patch ->> 'status', c.status),
-         sideband_holder = CASE WHEN ${TAKES_LEASE} THEN k.holder ELSE c.sideband_holder END,
-         sideband_lease_until = CASE WHEN ${TAKES_LEASE} THEN ${NOW_MS} + k.lease_ms
-           ELSE c.sideband_lease_until END
-       FROM jsonb_to_recordset($1::jsonb)
-         AS k(call_id text, patch jsonb, expected text, holder text, lease_ms bigint)
-       WHERE c.call_id = k.call_id AND (k.expected IS NULL OR c.status = k.expected)
-       RETURNING c.call_id`,
-      [JSON.stringify(changes)],
-    );
+    const rows = await this.db.prepared<{ call_id: string }>(UPDATE_CALLS, [
+      JSON.stringify(changes),
+    ]);
     return new Set(rows.map((row) => row.call_id));
   }
 
@@ -538,15 +534,21 @@ function indexOf(rows: HolderRow[]): TwinIndex {
  * order (no deadlock between two claims taking both). The keys are 64-bit hashes computed
  * here (numbers: nothing to quote), and the statements go out with the BEGIN.
  */
-function lockStatements(announcements: Announcement | readonly Announcement[]): string {
+function lockStatements(announcement: Announcement): string {
+  return lockKeys([announcement])
+    .map((key) => `SELECT pg_advisory_xact_lock(${key.toString()});`)
+    .join(' ');
+}
+
+/** The advisory lock keys of the announcements' ids and physical-call keys, sorted. */
+function lockKeys(announcements: readonly Announcement[]): bigint[] {
   const names = new Set<string>();
-  for (const announcement of Array.isArray(announcements) ? announcements : [announcements]) {
+  for (const announcement of announcements) {
     names.add(`switchboard.call-id:${announcement.id}`);
     if (announcement.pairKey !== undefined)
       names.add(`switchboard.call-key:${announcement.pairKey}`);
   }
-  const keys = [...names]
+  return [...names]
     .map((name) => createHash('sha256').update(name).digest().readBigInt64BE(0))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return keys.map((key) => `SELECT pg_advisory_xact_lock(${key.toString()});`).join(' ');
 }

@@ -2,7 +2,7 @@
 export const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::int8`;
 
 /**
- * The parts both append statements share (`APPEND_BATCH` and `appendCommit`), given an `input`
+ * The parts of `APPEND_BATCH`, given an `input`
  * of the batch's events with their `ord` and a `numbered` of the fresh ones: the first copy of
  * each webhook id not stored yet, their insert, and the counter moved to the last number used.
  */
@@ -34,6 +34,12 @@ const BUMPED = `bump AS (
  * Returns the inserted events' numbers and their position in the batch.
  */
 export const APPEND_BATCH = appendBatch();
+
+/** The usual batch (appends and outcomes), as a statement prepared once per connection. */
+export const APPEND_BATCH_CALL = {
+  name: 'switchboard_append_batch',
+  text: 'SELECT appended_seq AS seq, appended_ord AS ord FROM switchboard_append_batch($1::jsonb)',
+};
 
 /**
  * The outcomes of several handler runs (each at most once) in one statement, its parameters
@@ -72,7 +78,10 @@ ${BUMPED}
 SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq ORDER BY n.seq`;
 }
 
-/** What `appendCommit` writes: its values, as one JSON document. */
+/**
+ * What `switchboard_append_batch(doc)` (the event store's migration 2) takes: a batch of appends
+ * and outcomes of runs, as one JSON document, in one statement and so one transaction.
+ */
 export interface AppendDocument {
   events: {
     ord: number;
@@ -95,63 +104,4 @@ export interface AppendDocument {
   lease_ms: number;
   now: number;
   channel: string;
-}
-
-/**
- * A batch of appends and outcomes as one transaction in one round trip: a simple query of
- * four statements (BEGIN, the counter's lock, the batch, COMMIT), whose values are one JSON
- * document (`AppendDocument`) quoted as a literal, since the simple protocol takes no
- * parameters. Each statement has its own snapshot: the batch's is taken once the lock is
- * granted, so it sees every event committed before, as `APPEND_BATCH` does after its lock.
- * The NOTIFY (the last number and this instance) goes out with the COMMIT. The batch's rows
- * (`seq`, `ord`) are the third result.
- */
-export function appendCommit(document: AppendDocument): string {
-  return `BEGIN; SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE;
-WITH doc AS (SELECT ${sqlLiteral(JSON.stringify(document))}::jsonb AS d),
-input AS (
-  SELECT t.* FROM doc, jsonb_to_recordset(doc.d -> 'events') AS t(ord int8, webhook_id text,
-    event_id text, type text, source text, payload text, received_at int8)
-),
-${FRESH}
-numbered AS (
-  SELECT f.*, (SELECT seq FROM event_counter WHERE id = 1) + row_number() OVER (ORDER BY f.ord) AS seq
-  FROM fresh f
-),
-${INSERTED}
-runs AS (
-  INSERT INTO handler_runs (seq, handler, status, attempts, updated_at, lease_owner, lease_until)
-  SELECT n.seq, h.handler, 'pending', 0, n.received_at, doc.d ->> 'instance',
-    ${NOW_MS} + (doc.d ->> 'lease_ms')::int8
-  FROM doc, ins JOIN numbered n ON n.seq = ins.seq
-  JOIN jsonb_to_recordset((SELECT d -> 'runs' FROM doc)) AS h(ord int8, handler text) ON h.ord = n.ord
-),
-outcomes AS (
-  UPDATE handler_runs r SET status = k.status, attempts = r.attempts + 1, last_error = k.error,
-    next_attempt_at = k.next_at, updated_at = (doc.d ->> 'now')::int8,
-    lease_owner = CASE WHEN k.status = 'retrying' THEN r.lease_owner END,
-    lease_until = CASE WHEN k.status = 'retrying' THEN ${NOW_MS} + (doc.d ->> 'lease_ms')::int8 END
-  FROM doc, jsonb_to_recordset((SELECT d -> 'outcomes' FROM doc))
-    AS k(seq int8, handler text, status text, error text, next_at int8)
-  WHERE r.seq = k.seq AND r.handler = k.handler
-    AND (r.lease_owner = doc.d ->> 'instance' OR r.lease_owner IS NULL)
-),
-${BUMPED}
-SELECT n.seq, n.ord FROM ins JOIN numbered n ON n.seq = ins.seq
-CROSS JOIN (
-  SELECT pg_notify(doc.d ->> 'channel', max(ins.seq)::text || ':' || (doc.d ->> 'instance'))
-  FROM doc, ins GROUP BY doc.d HAVING count(*) > 0
-) AS notified
-ORDER BY n.seq;
-COMMIT`;
-}
-
-/**
- * A string as an SQL literal, as the driver's `escapeLiteral` quotes it (doubled quotes; an
- * E'' string with doubled backslashes when it holds any), by two native replaces instead of a
- * loop over each character of a batch's payloads.
- */
-export function sqlLiteral(text: string): string {
-  const quoted = text.replace(/'/g, "''");
-  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

@@ -7,6 +7,7 @@ import {
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 import { StoreUnavailableError } from '../../../common/store/store-health';
 import { describeEventStoreContract, eventually, newEvent } from '../event-store.contract';
+import { EVENT_MIGRATIONS } from './event-migrations';
 import { PostgresEventStore } from './postgres-event-store';
 
 /** Short leases, so that a run left by a closed store is claimable within the test. */
@@ -38,7 +39,9 @@ describeWithPostgres('PostgresEventStore start-up', () => {
       const rows = await schema.query<{ component: string; version: number }>(
         `SELECT component, version FROM ${schema.name}.schema_migrations ORDER BY version`,
       );
-      expect(rows).toEqual([{ component: 'events', version: 1 }]);
+      expect(rows).toEqual(
+        EVENT_MIGRATIONS.map(({ version }) => ({ component: 'events', version })),
+      );
       const appended = await Promise.all(
         stores.map((store, i) =>
           store.append(
@@ -75,7 +78,7 @@ describeWithPostgres('PostgresEventStore start-up', () => {
       `INSERT INTO ${schema.name}.schema_migrations (component, version, name) VALUES ('events', 99, 'future')`,
     );
     await expect(PostgresEventStore.open({ url: schema.url })).rejects.toThrow(
-      /the events schema is at version 99, newer than this release knows \(1\)/,
+      /the events schema is at version 99, newer than this release knows \(2\)/,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient, QueryResult } from 'pg';
+import type { PoolClient } from 'pg';
 import { PostgresDatabase } from '../../../common/postgres/postgres-database';
 import { isStoreFault, storeError } from '../../../common/postgres/postgres-failure';
 import { PostgresListener } from '../../../common/postgres/postgres-listener';
@@ -16,7 +16,13 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import { APPEND_BATCH, appendCommit, NOW_MS, recordOutcomes } from './append-batch.sql';
+import {
+  APPEND_BATCH,
+  APPEND_BATCH_CALL,
+  AppendDocument,
+  NOW_MS,
+  recordOutcomes,
+} from './append-batch.sql';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
 import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
@@ -387,7 +393,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * The appends of the batch and the outcomes of its runs in one round trip (`appendCommit`).
+   * The appends of the batch and the outcomes of its runs in one round trip and one statement
+   * (`switchboard_append_batch`, prepared once per connection).
    * Once it has answered, everything is committed: what follows (finding the earlier copy of
    * a duplicate) can fail only the write it is for.
    */
@@ -396,7 +403,7 @@ export class PostgresEventStore implements EventStore {
       item.write.kind === 'append' ? [{ item, write: item.write }] : [],
     );
     const now = Date.now();
-    const text = appendCommit({
+    const document: AppendDocument = {
       events: appends.map(({ write: { event } }, i) => ({
         ord: i + 1,
         webhook_id: event.webhookId,
@@ -420,16 +427,12 @@ export class PostgresEventStore implements EventStore {
       lease_ms: this.runLeaseMs,
       now,
       channel: this.channel,
-    });
+    };
     let rows: { seq: number; ord: number }[];
     try {
-      rows = await this.db.withClient(async (client) => {
-        const results = (await client.query(text)) as unknown as QueryResult<{
-          seq: number;
-          ord: number;
-        }>[];
-        return results[2].rows;
-      });
+      rows = await this.db.prepared<{ seq: number; ord: number }>(APPEND_BATCH_CALL, [
+        JSON.stringify(document),
+      ]);
     } catch (error) {
       // Committed or not (a connection lost on the way): a read tells.
       if (isStoreFault(error)) this.feed.wake();
