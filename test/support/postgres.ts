@@ -44,3 +44,25 @@ export function withSearchPath(url: string, schema: string): string {
   parsed.searchParams.set('options', `-c search_path=${schema}`);
   return parsed.toString();
 }
+
+/**
+ * The plans of every statement `work` runs on `client`, functions' statements included, as
+ * the server's `auto_explain` writes them (sent to this client as notices).
+ */
+export async function plansOf(client: Client, work: () => Promise<unknown>): Promise<string> {
+  const plans: string[] = [];
+  const collect = (notice: { message?: string }) => plans.push(notice.message ?? '');
+  await client.query(`LOAD 'auto_explain'`);
+  await client.query(
+    `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+     SET client_min_messages = log`,
+  );
+  client.on('notice', collect);
+  try {
+    await work();
+  } finally {
+    client.off('notice', collect);
+    await client.query('RESET client_min_messages; RESET auto_explain.log_min_duration');
+  }
+  return plans.join('\n');
+}

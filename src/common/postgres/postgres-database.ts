@@ -14,6 +14,8 @@ export interface PostgresDatabaseOptions {
   /** Its migrations' name in `schema_migrations`. */
   component: string;
   migrations: readonly Migration[];
+  /** Its server functions, created or replaced at each open (see `migrate`). */
+  routines?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
 }
@@ -76,7 +78,7 @@ export class PostgresDatabase {
           'the connection has no current schema (its search_path names none that exists): create the schema or fix options=-c search_path=... in the URL',
         );
       }
-      await migrate(client, options.component, options.migrations);
+      await migrate(client, options.component, options.migrations, options.routines);
       client.release();
       return new PostgresDatabase(pool, options.name, options.url, schema);
     } catch (error) {
@@ -99,17 +101,28 @@ export class PostgresDatabase {
 
   /**
    * A statement the server parses and plans once per connection (a named prepared statement),
-   * for those on the path of every event or call.
+   * for those on the path of every event or call. A statement's own error (a constraint, say)
+   * gives the connection back for reuse, with the statements prepared on it.
    */
   async prepared<R extends QueryResultRow>(
     statement: { name: string; text: string },
     params: unknown[],
   ): Promise<R[]> {
     this.assertOpen();
+    let client: PoolClient;
     try {
-      return (await this.pool.query<R>({ ...statement, values: params })).rows;
+      client = await this.pool.connect();
     } catch (error) {
       throw storeError(this.name, error);
+    }
+    let broken = false;
+    try {
+      return (await client.query<R>({ ...statement, values: params })).rows;
+    } catch (error) {
+      broken = isStoreFault(error);
+      throw storeError(this.name, error);
+    } finally {
+      client.release(broken);
     }
   }
 

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /**
  * Applies the migrations of one component (`events`, `calls`) that the schema does not have yet,
- * each in its own transaction with its row in `schema_migrations`. Instances that start at once
+ * each in its own transaction with its row in `schema_migrations`, then (re)creates the
+ * component's `routines` (`CREATE OR REPLACE FUNCTION ...`). Instances that start at once
  * queue on a session-level advisory lock keyed by the schema, so one migrates and the others find
  * the work done. A database migrated by a newer release (a version this one does not know) is
  * refused: running old code on a newer schema could corrupt it.
@@ -27,6 +28,7 @@ export async function migrate(
   client: PoolClient,
   component: string,
   migrations: readonly Migration[],
+  routines?: string,
 ): Promise<number[]> {
   await client.query(
     `SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard.migrations'))`,
@@ -64,6 +66,10 @@ export async function migrate(
       }
       done.push(migration.version);
     }
+    // Functions are not schema steps: each release installs its own, under names that carry
+    // their version (`..._v1`), so instances of an older release that share the database go on
+    // calling the bodies they were written for, and the schema's version does not move.
+    if (routines) await client.query(routines);
     return done;
   } finally {
     await client.query(

@@ -57,43 +57,4 @@ CREATE INDEX calls_sideband_lease ON calls (sideband_lease_until)
   WHERE sideband_lease_until IS NOT NULL;
 `,
   },
-  {
-    version: 3,
-    name: 'the new calls of a moment created in one call, its plans kept by the server',
-    // One statement, so one implicit transaction: the advisory locks of every id and key of the
-    // batch (sorted by the caller: the order every claim takes them in), then the calls that no
-    // id, name or key holds yet, created with their first id. PL/pgSQL prepares each statement
-    // once per connection, where a query sent as text is parsed and planned each time.
-    sql: `
-CREATE FUNCTION switchboard_create_calls(lock_keys bigint[], batch jsonb)
-RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  lock_key bigint;
-BEGIN
-  FOREACH lock_key IN ARRAY lock_keys LOOP
-    PERFORM pg_advisory_xact_lock(lock_key);
-  END LOOP;
-  RETURN QUERY
-  WITH input AS (
-    SELECT * FROM jsonb_to_recordset(batch)
-      AS t(ord int, call_id text, status text, record jsonb, pair_key text, surface text, id text)
-  ), fresh AS (
-    SELECT i.* FROM input i
-    WHERE NOT EXISTS (SELECT 1 FROM call_ids x WHERE x.id = i.id)
-      AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = i.call_id)
-      AND (i.pair_key IS NULL OR NOT EXISTS (SELECT 1 FROM calls c WHERE c.pair_key = i.pair_key))
-  ), created AS (
-    INSERT INTO calls (call_id, status, record, pair_key)
-    SELECT f.call_id, f.status, f.record, f.pair_key FROM fresh f ORDER BY f.ord
-    RETURNING calls.id, calls.call_id
-  ), ids AS (
-    INSERT INTO call_ids (surface, id, call)
-    SELECT f.surface, f.id, c.id FROM created c JOIN fresh f ON f.call_id = c.call_id
-  )
-  SELECT c.call_id FROM created c;
-END
-$fn$;
-`,
-  },
 ];

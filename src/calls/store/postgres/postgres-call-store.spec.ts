@@ -1,13 +1,15 @@
+import { Client } from 'pg';
 import {
   createTestSchema,
   describeWithPostgres,
+  plansOf,
   TEST_DATABASE_URL,
   TestSchema,
 } from '../../../../test/support/postgres';
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 import { StoreUnavailableError } from '../../../common/store/store-health';
 import { claim, describeCallStoreContract } from '../call-store.contract';
-import { CALL_MIGRATIONS } from './call-migrations';
+import { CREATE_CALLS, UPDATE_CALLS } from './call-routines';
 import { PostgresCallStore } from './postgres-call-store';
 
 describeCallStoreContract(
@@ -42,7 +44,10 @@ describeWithPostgres('PostgresCallStore across instances', () => {
     const rows = await schema.query<{ component: string; version: number }>(
       `SELECT component, version FROM ${schema.name}.schema_migrations ORDER BY version`,
     );
-    expect(rows).toEqual(CALL_MIGRATIONS.map(({ version }) => ({ component: 'calls', version })));
+    expect(rows).toEqual([
+      { component: 'calls', version: 1 },
+      { component: 'calls', version: 2 },
+    ]);
     await claim(a, 'realtime', 'rtc_doc');
     const [{ type }] = await schema.query<{ type: string }>(
       `SELECT jsonb_typeof(record) AS type FROM ${schema.name}.calls`,
@@ -111,5 +116,80 @@ describeWithPostgres('PostgresCallStore when the database goes away', () => {
     expect(await store.checkReady()).toEqual({ ready: true });
     expect(await claim(store, 'realtime', 'rtc_after')).toEqual({ outcome: 'created' });
     expect((await store.get('rtc_before'))?.call_id).toBe('rtc_before');
+  });
+});
+
+describeWithPostgres('PostgresCallStore statement plans', () => {
+  let schema: TestSchema;
+  let client: Client;
+  beforeEach(async () => {
+    schema = await createTestSchema('calls_plans');
+    await (await PostgresCallStore.open({ url: schema.url })).close();
+    client = new Client({ connectionString: schema.url });
+    await client.connect();
+  });
+  afterEach(async () => {
+    await client.end();
+    await schema.drop();
+  });
+
+  const create = (n: number) =>
+    client.query({
+      ...CREATE_CALLS,
+      values: [
+        [String(n)],
+        JSON.stringify([
+          {
+            ord: 0,
+            call_id: `rtc_${n}`,
+            status: 'acting',
+            record: { call_id: `rtc_${n}`, status: 'acting' },
+            pair_key: `key_${n}`,
+            surface: 'realtime',
+            id: `rtc_${n}`,
+          },
+        ]),
+      ],
+    });
+  const update = (n: number) =>
+    client.query({
+      ...UPDATE_CALLS,
+      values: [
+        JSON.stringify([
+          {
+            call_id: `rtc_${n}`,
+            patch: { status: 'completed' },
+            expected: 'acting',
+            holder: 'i1',
+            lease_ms: 10000,
+          },
+        ]),
+      ],
+    });
+
+  it('probes the indexes to create and update calls, however large the tables have grown', async () => {
+    // Plans made (and kept by the session) while the tables are all but empty...
+    for (let n = 1; n <= 8; n++) {
+      await create(n);
+      await update(n);
+    }
+    // ...then the tables grow, with no ANALYZE.
+    await schema.query(
+      `INSERT INTO ${schema.name}.calls (call_id, status, record, pair_key)
+       SELECT 'old_' || g, 'acting', '{}', 'old_key_' || g FROM generate_series(1, 30000) g;
+       INSERT INTO ${schema.name}.call_ids (surface, id, call)
+       SELECT 'realtime', call_id, id FROM ${schema.name}.calls WHERE call_id LIKE 'old_%'`,
+    );
+    const plans = await plansOf(client, async () => {
+      await create(100);
+      await update(100);
+    });
+    expect(plans).toMatch(/Index Only Scan using call_ids_by_id on call_ids|call_ids_pkey/);
+    expect(plans).toMatch(/Index Scan using calls_call_id_key on calls/);
+    expect(plans).not.toMatch(/Seq Scan on (calls|call_ids)/);
+    const [row] = await schema.query<{ status: string; holder: string }>(
+      `SELECT status, sideband_holder AS holder FROM ${schema.name}.calls WHERE call_id = 'rtc_100'`,
+    );
+    expect(row).toEqual({ status: 'completed', holder: 'i1' });
   });
 });

@@ -17,6 +17,7 @@ import {
   SurfaceArrival,
 } from '../call-store';
 import { CALL_MIGRATIONS } from './call-migrations';
+import { CALL_ROUTINES, CREATE_CALLS, UPDATE_CALLS } from './call-routines';
 
 export interface PostgresCallStoreOptions {
   /** `postgres://...`; the schema is the connection's (`?options=-c search_path=...`). */
@@ -30,8 +31,6 @@ const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /** Record updates in one statement, at most. */
 const MAX_UPDATE_BATCH = 256;
-/** An update's lease is taken when it names a holder and nobody else holds the call's sideband. */
-const TAKES_LEASE = `k.holder IS NOT NULL AND (c.sideband_holder IS NULL OR c.sideband_holder = k.holder)`;
 
 /** One record update, as the batch statement reads it (`jsonb_to_recordset`). */
 interface RecordChange {
@@ -47,26 +46,6 @@ interface QueuedUpdate {
   resolve: (changed: boolean) => void;
   reject: (error: unknown) => void;
 }
-
-/** Record updates, a JSON array of `RecordChange`, as a statement prepared once per connection. */
-const UPDATE_CALLS = {
-  name: 'switchboard_update_calls',
-  text: `UPDATE calls c SET record = c.record || k.patch,
-           status = coalesce(k.patch ->> 'status', c.status),
-           sideband_holder = CASE WHEN ${TAKES_LEASE} THEN k.holder ELSE c.sideband_holder END,
-           sideband_lease_until = CASE WHEN ${TAKES_LEASE} THEN ${NOW_MS} + k.lease_ms
-             ELSE c.sideband_lease_until END
-         FROM jsonb_to_recordset($1::jsonb)
-           AS k(call_id text, patch jsonb, expected text, holder text, lease_ms bigint)
-         WHERE c.call_id = k.call_id AND (k.expected IS NULL OR c.status = k.expected)
-         RETURNING c.call_id`,
-};
-
-/** New calls of one moment: the batch's lock keys (sorted) and its calls, as a JSON array. */
-const CREATE_CALLS = {
-  name: 'switchboard_create_calls',
-  text: 'SELECT call_id FROM switchboard_create_calls($1::int8[], $2::jsonb) AS created(call_id)',
-};
 
 /** New calls created in one transaction, at most. */
 const MAX_CLAIM_BATCH = 64;
@@ -123,6 +102,7 @@ export class PostgresCallStore implements CallStore {
       name: 'call store',
       component: 'calls',
       migrations: CALL_MIGRATIONS,
+      routines: CALL_ROUTINES,
       poolSize: options.poolSize,
     });
     // Channels are database-wide: the schema's name keeps two schemas' instances apart.
@@ -220,7 +200,7 @@ export class PostgresCallStore implements CallStore {
     for (const creation of batch) creation.resolve(created.has(creation.record.call_id));
   }
 
-  /** The names of the records created (`switchboard_create_calls`, the store's migration 3). */
+  /** The names of the records created (`switchboard_create_calls_v1`, in `call-routines.ts`). */
   private async createAll(batch: QueuedCreation[]): Promise<Set<string>> {
     const input = batch.map(({ record, announcement }, ord) => ({
       ord,

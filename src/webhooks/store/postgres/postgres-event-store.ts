@@ -16,13 +16,8 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import {
-  APPEND_BATCH,
-  APPEND_BATCH_CALL,
-  AppendDocument,
-  NOW_MS,
-  recordOutcomes,
-} from './append-batch.sql';
+import { APPEND_BATCH, AppendDocument, NOW_MS } from './append-batch.sql';
+import { APPEND_BATCH_CALL, APPEND_BATCH_ROUTINE } from './event-routines';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
 import { EventRow, RunRow, toEvent, toRun } from '../event-rows';
@@ -95,6 +90,7 @@ export class PostgresEventStore implements EventStore {
       name: 'event store',
       component: 'events',
       migrations: EVENT_MIGRATIONS,
+      routines: APPEND_BATCH_ROUTINE,
       poolSize: options.poolSize,
     });
     const [{ seq: head }] = await db.query<{ seq: number }>('SELECT seq FROM event_counter');
@@ -338,9 +334,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One transaction, in as few round trips as the batch allows. The usual batch (appends, and
-   * outcomes of runs, each run once) is one (`commitAppends`); outcomes alone are one
-   * statement. Anything else (a replay, two outcomes of one run) has its run writes first, one
+   * One transaction, in as few round trips as the batch allows. The usual batch (appends and
+   * outcomes of runs, each run once, either or both) is one statement (`commitAppends`).
+   * Anything else (a replay, two outcomes of one run) has its run writes first, one
    * by one, then the counter's lock, the appends, and the NOTIFY with the COMMIT.
    */
   private async commit(batch: QueuedWrite[]): Promise<void> {
@@ -353,11 +349,6 @@ export class PostgresEventStore implements EventStore {
     const outcomes = outcomesOnly(
       runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
     );
-    if (appends.length === 0 && outcomes) {
-      await this.db.query(recordOutcomes(1), this.outcomeParams(outcomes));
-      batch.forEach((item) => item.resolve(undefined));
-      return;
-    }
     if (runWrites.length === 0 || outcomes) return this.commitAppends(batch, outcomes ?? []);
     await this.db.withClient(async (client) => {
       await client.query('BEGIN');
@@ -486,21 +477,6 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** The parameters of `recordOutcomes`. */
-  private outcomeParams(writes: AttemptWrite[]): unknown[] {
-    const column = <T>(pick: (outcome: RunOutcome) => T) => writes.map((w) => pick(w.outcome));
-    return [
-      writes.map((w) => w.seq),
-      writes.map((w) => w.handler),
-      column((o) => o.status),
-      column((o) => (o.status === 'done' ? null : o.error)),
-      column((o) => (o.status === 'retrying' ? o.nextAttemptAt : null)),
-      Date.now(),
-      this.runLeaseMs,
-      this.instanceId,
-    ];
-  }
-
   /** The appends of a transaction that wrote runs before: the counter's lock, then the batch. */
   private async writeAppends(
     client: PoolClient,
@@ -589,7 +565,7 @@ type AttemptWrite = Extract<Write, { kind: 'attempt' }>;
 
 /**
  * The run writes when they are outcomes only, each of a different run (the usual case:
- * handlers finishing), which one statement records (`recordOutcomes`); else undefined. Also
+ * handlers finishing), which the batch's one statement records (`commitAppends`); else undefined. Also
  * undefined when there are none.
  */
 function outcomesOnly(writes: Exclude<Write, { kind: 'append' }>[]): AttemptWrite[] | undefined {
