@@ -3,7 +3,7 @@ import { Pool, PoolClient, QueryResultRow, types as pgTypes } from 'pg';
 import { StoreOpenError } from '../sqlite/open-sqlite-store';
 import { StoreReadiness, StoreUnavailableError } from '../store/store-health';
 import { describePostgresFault, isStoreFault, storeError } from './postgres-failure';
-import { Migration, migrate } from './postgres-migrations';
+import { Migration, migrate, Routine } from './postgres-migrations';
 import { PostgresListener } from './postgres-listener';
 
 export interface PostgresDatabaseOptions {
@@ -14,8 +14,8 @@ export interface PostgresDatabaseOptions {
   /** Its migrations' name in `schema_migrations`. */
   component: string;
   migrations: readonly Migration[];
-  /** Its server functions, created or replaced at each open (see `migrate`). */
-  routines?: string;
+  /** Its server functions, created at open when the schema lacks them (see `migrate`). */
+  routines?: readonly Routine[];
   /** Connections in the pool (default 10). */
   poolSize?: number;
 }

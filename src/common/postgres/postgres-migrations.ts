@@ -1,5 +1,14 @@
 import type { PoolClient } from 'pg';
 
+/**
+ * A server function of a store: `sql` creates it (`CREATE FUNCTION name...`). Its name carries
+ * its version, and a released one is never edited: a change is a new name, created beside it.
+ */
+export interface Routine {
+  name: string;
+  sql: string;
+}
+
 /** One step of a store's schema, applied once, in order of `version`. Never edited once released. */
 export interface Migration {
   version: number;
@@ -18,8 +27,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /**
  * Applies the migrations of one component (`events`, `calls`) that the schema does not have yet,
- * each in its own transaction with its row in `schema_migrations`, then (re)creates the
- * component's `routines` (`CREATE OR REPLACE FUNCTION ...`). Instances that start at once
+ * each in its own transaction with its row in `schema_migrations`, then creates the component's
+ * `routines` that the schema lacks. Instances that start at once
  * queue on a session-level advisory lock keyed by the schema, so one migrates and the others find
  * the work done. A database migrated by a newer release (a version this one does not know) is
  * refused: running old code on a newer schema could corrupt it.
@@ -28,7 +37,7 @@ export async function migrate(
   client: PoolClient,
   component: string,
   migrations: readonly Migration[],
-  routines?: string,
+  routines: readonly Routine[] = [],
 ): Promise<number[]> {
   await client.query(
     `SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard.migrations'))`,
@@ -66,10 +75,18 @@ export async function migrate(
       }
       done.push(migration.version);
     }
-    // Functions are not schema steps: each release installs its own, under names that carry
-    // their version (`..._v1`), so instances of an older release that share the database go on
-    // calling the bodies they were written for, and the schema's version does not move.
-    if (routines) await client.query(routines);
+    // Functions are not schema steps: each release creates those it lacks, under names that
+    // carry their version (`..._v1`), so instances of an older release that share the database
+    // go on calling the bodies they were written for, and the schema's version does not move.
+    // One that exists is left as it is (no replace, which only its owner may do).
+    for (const routine of routines) {
+      const { rowCount } = await client.query(
+        `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = current_schema() AND p.proname = $1`,
+        [routine.name],
+      );
+      if (!rowCount) await client.query(routine.sql);
+    }
     return done;
   } finally {
     await client.query(

@@ -60,8 +60,9 @@ export interface AppendDocument {
     source: string;
     payload: string;
     received_at: number;
+    /** The handlers that get a pending run of the event, held by `instance`. */
+    handlers: readonly string[];
   }[];
-  runs: { ord: number; handler: string }[];
   outcomes: {
     seq: number;
     handler: string;

@@ -90,7 +90,7 @@ export class PostgresEventStore implements EventStore {
       name: 'event store',
       component: 'events',
       migrations: EVENT_MIGRATIONS,
-      routines: APPEND_BATCH_ROUTINE,
+      routines: [APPEND_BATCH_ROUTINE],
       poolSize: options.poolSize,
     });
     const [{ seq: head }] = await db.query<{ seq: number }>('SELECT seq FROM event_counter');
@@ -395,7 +395,7 @@ export class PostgresEventStore implements EventStore {
     );
     const now = Date.now();
     const document: AppendDocument = {
-      events: appends.map(({ write: { event } }, i) => ({
+      events: appends.map(({ write: { event, handlers } }, i) => ({
         ord: i + 1,
         webhook_id: event.webhookId,
         event_id: event.eventId,
@@ -403,10 +403,8 @@ export class PostgresEventStore implements EventStore {
         source: event.source,
         payload: event.payload,
         received_at: event.receivedAt,
+        handlers,
       })),
-      runs: appends.flatMap(({ write }, i) =>
-        write.handlers.map((handler) => ({ ord: i + 1, handler })),
-      ),
       outcomes: outcomes.map(({ seq, handler, outcome }) => ({
         seq,
         handler,
