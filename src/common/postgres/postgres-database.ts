@@ -104,26 +104,13 @@ export class PostgresDatabase {
    * for those on the path of every event or call. A statement's own error (a constraint, say)
    * gives the connection back for reuse, with the statements prepared on it.
    */
-  async prepared<R extends QueryResultRow>(
+  prepared<R extends QueryResultRow>(
     statement: { name: string; text: string },
     params: unknown[],
   ): Promise<R[]> {
-    this.assertOpen();
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw storeError(this.name, error);
-    }
-    let broken = false;
-    try {
-      return (await client.query<R>({ ...statement, values: params })).rows;
-    } catch (error) {
-      broken = isStoreFault(error);
-      throw storeError(this.name, error);
-    } finally {
-      client.release(broken);
-    }
+    return this.withClient(
+      async (client) => (await client.query<R>({ ...statement, values: params })).rows,
+    );
   }
 
   /** Runs `work` in one transaction on one connection: committed if it resolves, else rolled back. */
