@@ -113,9 +113,9 @@ export class PostgresCallStore implements CallStore {
    * A call nothing is known of (the common case) is created by `createIfUnknown`, with the
    * other new calls of the same moment, in one round trip for them all. When the look-up finds
    * something (a twin, a redelivery, a resumed run), nothing was written, and the claim is made
-   * in two: the locks and the look-up, then the write the matcher chooses with its COMMIT.
-   * Values are quoted by the driver (`escapeLiteral`): the simple query protocol, which lets
-   * several statements go in one round trip, takes no parameters.
+   * in two: the locks and the look-up, then the write the matcher chooses with its COMMIT. In
+   * those two, values are quoted by the driver (`escapeLiteral`): the simple query protocol,
+   * which lets several statements go in one round trip, takes no parameters.
    */
   async claim(
     record: CallRecord,

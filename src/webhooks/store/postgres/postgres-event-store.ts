@@ -385,7 +385,7 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * The appends of the batch and the outcomes of its runs in one round trip and one statement
-   * (`switchboard_append_batch`, prepared once per connection).
+   * (`switchboard_append_batch_v1`, prepared once per connection).
    * Once it has answered, everything is committed: what follows (finding the earlier copy of
    * a duplicate) can fail only the write it is for.
    */
@@ -563,8 +563,8 @@ type AttemptWrite = Extract<Write, { kind: 'attempt' }>;
 
 /**
  * The run writes when they are outcomes only, each of a different run (the usual case:
- * handlers finishing), which the batch's one statement records (`commitAppends`); else undefined. Also
- * undefined when there are none.
+ * handlers finishing), which the batch's one statement records (`commitAppends`); else
+ * undefined. Also undefined when there are none.
  */
 function outcomesOnly(writes: Exclude<Write, { kind: 'append' }>[]): AttemptWrite[] | undefined {
   if (writes.length === 0) return undefined;
