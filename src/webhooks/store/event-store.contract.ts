@@ -265,6 +265,28 @@ export function describeEventStoreContract(
       expect(await store.list({ limit: 10 })).toHaveLength(2);
     });
 
+    it('commits a replay and new events asked for at the same moment, in order', async () => {
+      const { event } = await store.append(newEvent(), ['A.a']);
+      await store.recordAttempt(event.seq, 'A.a', { status: 'done' });
+      const heard: number[] = [];
+      store.subscribe((stored) => heard.push(stored.seq));
+      // One batch: its replay is written first, then its appends, in one transaction.
+      const [first, , second] = await Promise.all([
+        store.append(newEvent(), ['A.a']),
+        store.resetRuns(event.seq, ['A.a']),
+        store.append(newEvent(), ['A.b']),
+      ]);
+      expect(first).toMatchObject({ inserted: true, event: { seq: event.seq + 1 } });
+      expect(second).toMatchObject({ inserted: true, event: { seq: event.seq + 2 } });
+      await eventually(async () => expect(heard).toEqual([event.seq + 1, event.seq + 2]));
+      expect((await store.find(event.eventId))?.runs).toMatchObject([
+        { handler: 'A.a', status: 'pending', attempts: 0 },
+      ]);
+      expect((await store.find(second.event.eventId))?.runs).toMatchObject([
+        { handler: 'A.b', status: 'pending', attempts: 0 },
+      ]);
+    });
+
     it('refuses writes once closed, and says so in readiness', async () => {
       expect(await store.checkReady()).toEqual({ ready: true });
       await store.close();

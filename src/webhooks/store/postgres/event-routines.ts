@@ -59,7 +59,6 @@ BEGIN
     INSERT INTO events (seq, webhook_id, event_id, type, source, payload, received_at)
     SELECT n.seq, n.webhook_id, n.event_id, n.type, n.source, n.payload, n.received_at
     FROM numbered n ORDER BY n.seq
-    RETURNING events.seq
   ),
   runs AS (
     INSERT INTO handler_runs (seq, handler, status, attempts, updated_at, lease_owner, lease_until)

@@ -16,7 +16,7 @@ import {
   StoredEventWithRuns,
 } from '../event-store';
 // Leases are timed by the database's clock: instances' clocks may disagree.
-import { APPEND_BATCH, AppendDocument, NOW_MS } from './append-batch.sql';
+import { AppendDocument, NOW_MS } from './append-batch.sql';
 import { APPEND_BATCH_CALL, APPEND_BATCH_ROUTINE } from './event-routines';
 import { EVENT_MIGRATIONS } from './event-migrations';
 import { SeqOrderedFeed } from './seq-ordered-feed';
@@ -43,8 +43,6 @@ const EVENT_COLUMNS = 'e.seq, e.webhook_id, e.event_id, e.type, e.source, e.payl
 const OPEN = `status IN ('pending', 'retrying')`;
 /** The notification that runs were handed back (any other payload is a new event's seq). */
 const RELEASED = 'released';
-/** The last number handed out, locked until the commit: numbers follow commit order. */
-const LOCK_COUNTER = 'SELECT seq FROM event_counter WHERE id = 1 FOR UPDATE';
 
 type Write =
   | { kind: 'append'; event: NewEvent; handlers: readonly string[] }
@@ -336,60 +334,28 @@ export class PostgresEventStore implements EventStore {
   /**
    * One transaction, in as few round trips as the batch allows. The usual batch (appends and
    * outcomes of runs, each run once, either or both) is one statement (`commitAppends`).
-   * Anything else (a replay, two outcomes of one run) has its run writes first, one
-   * by one, then the counter's lock, the appends, and the NOTIFY with the COMMIT.
+   * Anything else (a replay, two outcomes of one run) has its run writes first, one by one,
+   * then the same statement for the appends, and the COMMIT.
    */
-  private async commit(batch: QueuedWrite[]): Promise<void> {
-    const results: unknown[] = new Array(batch.length).fill(undefined);
-    const inserted: StoredEvent[] = [];
-    const appends = batch.flatMap((item, index) =>
-      item.write.kind === 'append' ? [{ index, write: item.write }] : [],
-    );
-    const runWrites = batch.filter((item) => item.write.kind !== 'append');
-    const outcomes = outcomesOnly(
-      runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
-    );
-    if (runWrites.length === 0 || outcomes) return this.commitAppends(batch, outcomes ?? []);
-    await this.db.withClient(async (client) => {
-      await client.query('BEGIN');
-      // Runs first: the counter row is locked from the appends to the commit, so the less
-      // done while holding it, the sooner other instances can append.
-      await this.writeRuns(
-        client,
-        runWrites.map((item) => item.write as Exclude<Write, { kind: 'append' }>),
-      );
-      if (appends.length > 0) {
-        const outcome = await this.writeAppends(
-          client,
-          appends.map((a) => a.write),
-        );
-        appends.forEach((append, i) => (results[append.index] = outcome[i]));
-        for (const result of outcome) if (result.inserted) inserted.push(result.event);
-      }
-      const last = inserted[inserted.length - 1];
-      const note = last && client.escapeLiteral(`${last.seq}:${this.instanceId}`);
-      await client
-        .query(
-          note
-            ? `SELECT pg_notify(${client.escapeLiteral(this.channel)}, ${note}); COMMIT`
-            : 'COMMIT',
-        )
-        .catch((error: unknown) => {
-          this.feed.wake(); // committed or not: a read tells
-          throw error;
-        });
-    });
-    await this.feed.committed(inserted);
-    batch.forEach((item, index) => item.resolve(results[index]));
+  private commit(batch: QueuedWrite[]): Promise<void> {
+    const runWrites = batch.flatMap(({ write }) => (write.kind === 'append' ? [] : [write]));
+    const outcomes = outcomesOnly(runWrites);
+    return outcomes || runWrites.length === 0
+      ? this.commitAppends(batch, outcomes ?? [])
+      : this.commitAppends(batch, [], runWrites);
   }
 
   /**
-   * The appends of the batch and the outcomes of its runs in one round trip and one statement
-   * (`switchboard_append_batch_v1`, prepared once per connection).
-   * Once it has answered, everything is committed: what follows (finding the earlier copy of
-   * a duplicate) can fail only the write it is for.
+   * The appends of the batch and the outcomes of its runs in one statement
+   * (`switchboard_append_batch_v1`, prepared once per connection): on its own, one round trip;
+   * after `runsFirst`, in their transaction. Once it has answered, everything is committed:
+   * what follows (finding the earlier copy of a duplicate) can fail only the write it is for.
    */
-  private async commitAppends(batch: QueuedWrite[], outcomes: AttemptWrite[]): Promise<void> {
+  private async commitAppends(
+    batch: QueuedWrite[],
+    outcomes: AttemptWrite[],
+    runsFirst?: Exclude<Write, { kind: 'append' }>[],
+  ): Promise<void> {
     const appends = batch.flatMap((item) =>
       item.write.kind === 'append' ? [{ item, write: item.write }] : [],
     );
@@ -417,11 +383,28 @@ export class PostgresEventStore implements EventStore {
       now,
       channel: this.channel,
     };
+    const values = [JSON.stringify(document)];
     let rows: { seq: number; ord: number }[];
     try {
-      rows = await this.db.prepared<{ seq: number; ord: number }>(APPEND_BATCH_CALL, [
-        JSON.stringify(document),
-      ]);
+      rows = runsFirst
+        ? await this.db.withClient(async (client) => {
+            await client.query('BEGIN');
+            // Runs first: the counter row is locked from the appends to the commit, so the
+            // less done while holding it, the sooner other instances can append.
+            await this.writeRuns(client, runsFirst);
+            const appended =
+              appends.length > 0
+                ? (
+                    await client.query<{ seq: number; ord: number }>({
+                      ...APPEND_BATCH_CALL,
+                      values,
+                    })
+                  ).rows
+                : [];
+            await client.query('COMMIT');
+            return appended;
+          })
+        : await this.db.prepared<{ seq: number; ord: number }>(APPEND_BATCH_CALL, values);
     } catch (error) {
       // Committed or not (a connection lost on the way): a read tells.
       if (isStoreFault(error)) this.feed.wake();
@@ -473,54 +456,6 @@ export class PostgresEventStore implements EventStore {
       if (write.kind === 'attempt') await this.writeAttempt(client, write);
       else await this.writeReset(client, write);
     }
-  }
-
-  /** The appends of a transaction that wrote runs before: the counter's lock, then the batch. */
-  private async writeAppends(
-    client: PoolClient,
-    writes: Extract<Write, { kind: 'append' }>[],
-  ): Promise<AppendResult[]> {
-    const base = (await client.query<{ seq: number }>(LOCK_COUNTER)).rows[0].seq;
-    const events = writes.map((w) => w.event);
-    const runOrd: number[] = [];
-    const runHandler: string[] = [];
-    writes.forEach((w, i) => {
-      for (const handler of w.handlers) {
-        runOrd.push(i + 1);
-        runHandler.push(handler);
-      }
-    });
-    const params = [
-      events.map((e) => e.webhookId),
-      events.map((e) => e.eventId),
-      events.map((e) => e.type),
-      events.map((e) => e.source),
-      events.map((e) => e.payload),
-      events.map((e) => e.receivedAt),
-      base,
-      runOrd,
-      runHandler,
-      this.instanceId,
-      this.runLeaseMs,
-    ];
-    const { rows } = await client.query<{ seq: number; ord: number }>(APPEND_BATCH, params);
-    const seqByOrd = new Map(rows.map((row) => [Number(row.ord), row.seq]));
-    const missing = events.filter((_, i) => !seqByOrd.has(i + 1)).map((e) => e.webhookId);
-    const existing = new Map<string, StoredEvent>();
-    if (missing.length > 0) {
-      const found = await client.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.webhook_id = ANY($1::text[])`,
-        [missing],
-      );
-      for (const row of found.rows) existing.set(row.webhook_id, toEvent(row));
-    }
-    return events.map((event, i): AppendResult => {
-      const seq = seqByOrd.get(i + 1);
-      if (seq !== undefined) return { inserted: true, event: { ...event, seq } };
-      const earlier = existing.get(event.webhookId);
-      if (!earlier) throw new Error(`webhook id ${event.webhookId} neither inserted nor found`);
-      return { inserted: false, event: earlier };
-    });
   }
 
   /** Counted only while this instance holds the run: one taken over meanwhile is not touched. */
