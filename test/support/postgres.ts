@@ -46,6 +46,28 @@ export function withSearchPath(url: string, schema: string): string {
 }
 
 /**
+ * For each test of the enclosing `describe`: a fresh schema that `open` (a store) has migrated,
+ * and a client of the test's own on it; both gone after the test.
+ */
+export function migratedSchema(
+  label: string,
+  open: (url: string) => Promise<{ close(): Promise<void> }>,
+): { schema: TestSchema; client: Client } {
+  const each = {} as { schema: TestSchema; client: Client };
+  beforeEach(async () => {
+    each.schema = await createTestSchema(label);
+    await (await open(each.schema.url)).close();
+    each.client = new Client({ connectionString: each.schema.url });
+    await each.client.connect();
+  });
+  afterEach(async () => {
+    await each.client.end();
+    await each.schema.drop();
+  });
+  return each;
+}
+
+/**
  * The plans of every statement `work` runs on `client`, functions' statements included, as
  * the server's `auto_explain` writes them (sent to this client as notices). Undefined when
  * the test's role may not load `auto_explain` (a superuser's right): the caller says so.

@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import {
   createTestSchema,
   describeWithPostgres,
+  migratedSchema,
   plansOf,
   TEST_DATABASE_URL,
   TestSchema,
@@ -120,21 +120,10 @@ describeWithPostgres('PostgresCallStore when the database goes away', () => {
 });
 
 describeWithPostgres('PostgresCallStore statement plans', () => {
-  let schema: TestSchema;
-  let client: Client;
-  beforeEach(async () => {
-    schema = await createTestSchema('calls_plans');
-    await (await PostgresCallStore.open({ url: schema.url })).close();
-    client = new Client({ connectionString: schema.url });
-    await client.connect();
-  });
-  afterEach(async () => {
-    await client.end();
-    await schema.drop();
-  });
+  const db = migratedSchema('calls_plans', (url) => PostgresCallStore.open({ url }));
 
   const create = (n: number) =>
-    client.query({
+    db.client.query({
       ...CREATE_CALLS,
       values: [
         [String(n)],
@@ -152,7 +141,7 @@ describeWithPostgres('PostgresCallStore statement plans', () => {
       ],
     });
   const update = (n: number) =>
-    client.query({
+    db.client.query({
       ...UPDATE_CALLS,
       values: [
         JSON.stringify([
@@ -174,13 +163,13 @@ describeWithPostgres('PostgresCallStore statement plans', () => {
       await update(n);
     }
     // ...then the tables grow, with no ANALYZE.
-    await schema.query(
-      `INSERT INTO ${schema.name}.calls (call_id, status, record, pair_key)
+    await db.schema.query(
+      `INSERT INTO ${db.schema.name}.calls (call_id, status, record, pair_key)
        SELECT 'old_' || g, 'acting', '{}', 'old_key_' || g FROM generate_series(1, 30000) g;
-       INSERT INTO ${schema.name}.call_ids (surface, id, call)
-       SELECT 'realtime', call_id, id FROM ${schema.name}.calls WHERE call_id LIKE 'old_%'`,
+       INSERT INTO ${db.schema.name}.call_ids (surface, id, call)
+       SELECT 'realtime', call_id, id FROM ${db.schema.name}.calls WHERE call_id LIKE 'old_%'`,
     );
-    const plans = await plansOf(client, async () => {
+    const plans = await plansOf(db.client, async () => {
       await create(100);
       await update(100);
     });
@@ -190,8 +179,8 @@ describeWithPostgres('PostgresCallStore statement plans', () => {
       expect(plans).toMatch(/Index Scan using calls_call_id_key on calls/);
       expect(plans).not.toMatch(/Seq Scan on (calls|call_ids)/);
     }
-    const [row] = await schema.query<{ status: string; holder: string }>(
-      `SELECT status, sideband_holder AS holder FROM ${schema.name}.calls WHERE call_id = 'rtc_100'`,
+    const [row] = await db.schema.query<{ status: string; holder: string }>(
+      `SELECT status, sideband_holder AS holder FROM ${db.schema.name}.calls WHERE call_id = 'rtc_100'`,
     );
     expect(row).toEqual({ status: 'completed', holder: 'i1' });
   });

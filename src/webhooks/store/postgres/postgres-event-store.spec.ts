@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import {
   createTestSchema,
   describeWithPostgres,
+  migratedSchema,
   plansOf,
   TEST_DATABASE_URL,
   TestSchema,
@@ -125,22 +125,11 @@ describeWithPostgres('PostgresEventStore when the database goes away', () => {
 });
 
 describeWithPostgres('PostgresEventStore batch plans', () => {
-  let schema: TestSchema;
-  let client: Client;
-  beforeEach(async () => {
-    schema = await createTestSchema('plans');
-    await (await PostgresEventStore.open({ url: schema.url })).close();
-    client = new Client({ connectionString: schema.url });
-    await client.connect();
-  });
-  afterEach(async () => {
-    await client.end();
-    await schema.drop();
-  });
+  const db = migratedSchema('plans', (url) => PostgresEventStore.open({ url }));
 
   /** A batch of `count` appends from `first` on, each with a run, and outcomes of `done`. */
   const batch = (first: number, count: number, done: number[]) =>
-    client.query({
+    db.client.query({
       ...APPEND_BATCH_CALL,
       values: [
         JSON.stringify({
@@ -167,15 +156,15 @@ describeWithPostgres('PostgresEventStore batch plans', () => {
     // Plans made (and kept by the session) while the tables are all but empty...
     for (let i = 1; i <= 8; i++) await batch(i, 1, i > 1 ? [i - 1] : []);
     // ...then the tables grow, with no ANALYZE (autovacuum's first one comes after a minute).
-    await schema.query(
-      `INSERT INTO ${schema.name}.events (seq, webhook_id, event_id, type, source, payload, received_at)
+    await db.schema.query(
+      `INSERT INTO ${db.schema.name}.events (seq, webhook_id, event_id, type, source, payload, received_at)
        SELECT g, 'old_' || g, 'evt_old_' || g, 'response.completed', 'openai', '{}', 1
        FROM generate_series(100, 30099) g;
-       INSERT INTO ${schema.name}.handler_runs (seq, handler, status, attempts, updated_at, lease_owner)
+       INSERT INTO ${db.schema.name}.handler_runs (seq, handler, status, attempts, updated_at, lease_owner)
        SELECT g, 'h', 'pending', 0, 1, 'i1' FROM generate_series(100, 30099) g;
-       UPDATE ${schema.name}.event_counter SET seq = 30099`,
+       UPDATE ${db.schema.name}.event_counter SET seq = 30099`,
     );
-    const plans = await plansOf(client, () => batch(40000, 2, [30000, 30001]));
+    const plans = await plansOf(db.client, () => batch(40000, 2, [30000, 30001]));
     // The webhook-id check and the outcomes' lookup each probe an index; nothing reads a table
     // through (a hash join over a scan of either table cost 3 ms at 12,000 rows, and growing).
     if (plans !== undefined) {
@@ -183,8 +172,8 @@ describeWithPostgres('PostgresEventStore batch plans', () => {
       expect(plans).toMatch(/Index Scan on handler_runs_pkey|Index Scan using handler_runs_pkey/);
       expect(plans).not.toMatch(/Seq Scan on (events|handler_runs)|Full Scan/);
     }
-    const stored = await schema.query<{ seq: number; status: string }>(
-      `SELECT seq::int AS seq, status FROM ${schema.name}.handler_runs WHERE seq IN (30000, 30001, 30100, 30101) ORDER BY seq`,
+    const stored = await db.schema.query<{ seq: number; status: string }>(
+      `SELECT seq::int AS seq, status FROM ${db.schema.name}.handler_runs WHERE seq IN (30000, 30001, 30100, 30101) ORDER BY seq`,
     );
     expect(stored).toEqual([
       { seq: 30000, status: 'done' },
