@@ -53,8 +53,9 @@ type CheckpointAnswer =
 
 /**
  * Copies a store's write-ahead log back into its database on a worker thread, so that the
- * event loop runs only the last, short step of some (see `START_OVER_AT_FRAMES`). Left to SQLite (`wal_autocheckpoint`), a checkpoint runs
- * inside whichever commit makes the log long enough: that commit, and every webhook and call
+ * event loop runs only the last, short step of some (see `START_OVER_AT_FRAMES`). Left to
+ * SQLite (`wal_autocheckpoint`), a checkpoint runs inside whichever commit makes the log long
+ * enough: that commit, and every webhook and call
  * waiting behind it on the event loop, waited for the copy of thousands of pages and two
  * fsyncs. At 200 calls/s the log grew by 5 to 9 MB a second, so this happened every few
  * seconds, and those pauses were the calls' p99.
